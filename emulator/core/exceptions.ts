@@ -1,0 +1,34 @@
+// Exceptions. An instruction that faults must leave no architectural change
+// behind, so instructions do all their reads and checks before their first
+// write, and a fault abandons the instruction at once: raise() records the
+// vector and traps out of wasm. The host catches the trap, calls
+// abortInstruction() to rewind EIP to the faulting instruction, and (in this
+// stage of the project) reports the exception instead of delivering it.
+
+import { eip, instructionStart } from "./state";
+
+export const DE = 0, DB = 1, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8,
+  TS = 10, NP = 11, SS_FAULT = 12, GP = 13, PF = 14;
+
+export const NO_ERROR_CODE: i32 = -1;
+
+export let pendingVector: i32 = -1;
+export let pendingErrorCode: i32 = NO_ERROR_CODE;
+
+// Faults report the address of the faulting instruction; traps (INT3, INTO)
+// the address of the next one. raise() is for faults.
+export function raise(vector: i32, errorCode: i32 = NO_ERROR_CODE): void {
+  pendingVector = vector;
+  pendingErrorCode = errorCode;
+  unreachable();
+}
+
+// Called by the host after a trap out of the core.
+export function abortInstruction(): void {
+  eip = instructionStart;
+}
+
+export function clearPending(): void {
+  pendingVector = -1;
+  pendingErrorCode = NO_ERROR_CODE;
+}

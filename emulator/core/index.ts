@@ -1,0 +1,104 @@
+// The core's interface to the host: the narrow waist between the CPU (this
+// wasm module) and the machine around it (TypeScript). The host drives the
+// core: it sets up state, calls run(), and services port I/O through the
+// imported env.portIn/env.portOut. A guest exception traps out of run(); the
+// host reads pendingVector() and calls abortInstruction().
+
+import {
+  REGS, eip, cr0, cr2, cr3, cr4, gdtBase, gdtLimit, idtBase, idtLimit, instructionCount,
+  budget, stopRequested, halted, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
+} from "./state";
+import { getEflags as eflagsValue, setEflags as setEflagsValue } from "./flags";
+import { allocateRam, ramBase, ramSize } from "./memory";
+import { executeInstruction } from "./execute";
+import { invalidateFetch } from "./decode";
+import { setSegmentCache as setCache, loadSegment as loadSelector } from "./segments";
+import {
+  pendingVector as vector, pendingErrorCode as errorCode, clearPending as clear,
+  abortInstruction as abort,
+} from "./exceptions";
+
+export const STOP_BUDGET = 0;    // ran the number of instructions asked for
+export const STOP_HALT = 1;      // HLT: waiting for an interrupt
+export const STOP_REQUESTED = 2; // the host called stop()
+
+export function init(ramBytes: u32): void {
+  allocateRam(ramBytes);
+}
+export function ramPointer(): usize { return ramBase; }
+export function ramBytes(): u32 { return ramSize; }
+
+// Runs until `maxInstructions` have executed, HLT, or stop().
+export function run(maxInstructions: u32): i32 {
+  budget = maxInstructions;
+  stopRequested = false;
+  halted = false;
+  while (budget != 0) {
+    budget--;
+    instructionCount++;
+    executeInstruction();
+    if (stopRequested) return STOP_REQUESTED;
+    if (halted) return STOP_HALT;
+  }
+  return STOP_BUDGET;
+}
+
+// Executes exactly one whole instruction, a REP string instruction with all
+// its iterations (a debugger's single step).
+export function step(): i32 {
+  budget = 0xFFFFFFFF;
+  stopRequested = false;
+  halted = false;
+  instructionCount++;
+  executeInstruction();
+  budget = 0;
+  if (stopRequested) return STOP_REQUESTED;
+  if (halted) return STOP_HALT;
+  return STOP_BUDGET;
+}
+
+// Asks run() to return after the current instruction (from a port handler).
+export function stop(): void { stopRequested = true; }
+
+export function getReg(r: i32): u32 { return load<u32>(REGS + (<usize>(r & 7) << 2)); }
+export function setReg(r: i32, v: u32): void { store<u32>(REGS + (<usize>(r & 7) << 2), v); }
+export function getEip(): u32 { return eip; }
+export function setEip(v: u32): void { eip = v; }
+export function getEflags(): u32 { return eflagsValue(); }
+export function setEflags(v: u32): void { setEflagsValue(v); }
+
+export function getCr(n: i32): u32 {
+  return n == 0 ? cr0 : (n == 2 ? cr2 : (n == 3 ? cr3 : (n == 4 ? cr4 : 0)));
+}
+export function setCr(n: i32, v: u32): void {
+  if (n == 0) cr0 = v | 0x10;
+  else if (n == 2) cr2 = v;
+  else if (n == 3) cr3 = v;
+  else if (n == 4) cr4 = v;
+  invalidateFetch();
+}
+
+export function setGdtr(base: u32, limit: u32): void { gdtBase = base; gdtLimit = limit & 0xFFFF; }
+export function setIdtr(base: u32, limit: u32): void { idtBase = base; idtLimit = limit & 0xFFFF; }
+export function getGdtBase(): u32 { return gdtBase; }
+export function getGdtLimit(): u32 { return gdtLimit; }
+export function getIdtBase(): u32 { return idtBase; }
+export function getIdtLimit(): u32 { return idtLimit; }
+
+export function setSegmentCache(seg: i32, selector: u32, base: u32, limit: u32, access: u32): void {
+  setCache(seg, selector, base, limit, access);
+}
+// Loads a data/stack segment register as MOV Sreg would (may raise a fault).
+export function loadSegment(seg: i32, selector: u32): void { loadSelector(seg, selector); }
+export function getSegmentSelector(seg: i32): u32 { return segSelector(seg); }
+export function getSegmentBase(seg: i32): u32 { return segBase(seg); }
+export function getSegmentLimit(seg: i32): u32 { return load<u32>(SEG_LIMIT + (<usize>seg << 2)); }
+export function getSegmentAccess(seg: i32): u32 { return load<u32>(SEG_ACCESS + (<usize>seg << 2)); }
+
+// Executed instructions so far (REP iterations count one each), as a double.
+export function getInstructionCount(): f64 { return <f64>instructionCount; }
+
+export function pendingVector(): i32 { return vector; }
+export function pendingErrorCode(): i32 { return errorCode; }
+export function abortInstruction(): void { abort(); }
+export function clearPending(): void { clear(); }

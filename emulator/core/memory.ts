@@ -1,0 +1,117 @@
+// Physical RAM and the linear-address access path.
+//
+// Every guest memory access goes through translate(): the one place where a
+// linear address becomes a physical one. With paging off it is the identity;
+// the MMU (paging, TLB, #PF) plugs in there. Accesses that cross a 4 KiB
+// page are split, and a write translates every page it touches before it
+// stores a byte, so a fault on the second page leaves memory untouched.
+//
+// Physical addresses beyond RAM read as all-ones (an unclaimed bus) and
+// ignore writes.
+
+export let ramBase: usize = 0; // where physical address 0 lives in wasm memory
+export let ramSize: u32 = 0;
+
+export const ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_FETCH = 2;
+
+export function allocateRam(bytes: u32): void {
+  const base = <usize>memory.size() << 16;
+  const pages = <i32>((bytes + 0xFFFF) >>> 16);
+  if (memory.grow(pages) < 0) unreachable();
+  ramBase = base;
+  ramSize = bytes;
+}
+
+// ---- physical ----
+
+@inline export function physRead8(p: u32): u32 {
+  return p < ramSize ? <u32>load<u8>(ramBase + p) : 0xFF;
+}
+@inline export function physRead16(p: u32): u32 {
+  if (p <= ramSize - 2) return <u32>load<u16>(ramBase + p);
+  return physRead8(p) | (physRead8(p + 1) << 8);
+}
+@inline export function physRead32(p: u32): u32 {
+  if (p <= ramSize - 4) return load<u32>(ramBase + p);
+  return physRead16(p) | (physRead16(p + 2) << 16);
+}
+@inline export function physWrite8(p: u32, v: u32): void {
+  if (p < ramSize) store<u8>(ramBase + p, <u8>v);
+}
+@inline export function physWrite16(p: u32, v: u32): void {
+  if (p <= ramSize - 2) store<u16>(ramBase + p, <u16>v);
+  else { physWrite8(p, v); physWrite8(p + 1, v >>> 8); }
+}
+@inline export function physWrite32(p: u32, v: u32): void {
+  if (p <= ramSize - 4) store<u32>(ramBase + p, v);
+  else { physWrite16(p, v); physWrite16(p + 2, v >>> 16); }
+}
+
+// ---- linear ----
+
+// The MMU seam. Paging is not implemented yet: linear == physical.
+@inline export function translate(linear: u32, access: i32): u32 {
+  return linear;
+}
+
+@inline function crossesPage(linear: u32, bytes: u32): bool {
+  return (linear & 0xFFF) > 0x1000 - bytes;
+}
+
+export function read8(linear: u32): u32 {
+  return physRead8(translate(linear, ACCESS_READ));
+}
+export function read16(linear: u32): u32 {
+  if (!crossesPage(linear, 2)) return physRead16(translate(linear, ACCESS_READ));
+  return read8(linear) | (read8(linear + 1) << 8);
+}
+export function read32(linear: u32): u32 {
+  if (!crossesPage(linear, 4)) return physRead32(translate(linear, ACCESS_READ));
+  let v: u32 = 0;
+  for (let i: u32 = 0; i < 4; i++) v |= read8(linear + i) << (i << 3);
+  return v;
+}
+
+export function write8(linear: u32, v: u32): void {
+  physWrite8(translate(linear, ACCESS_WRITE), v);
+}
+export function write16(linear: u32, v: u32): void {
+  if (!crossesPage(linear, 2)) { physWrite16(translate(linear, ACCESS_WRITE), v); return; }
+  writeSplit(linear, v, 2);
+}
+export function write32(linear: u32, v: u32): void {
+  if (!crossesPage(linear, 4)) { physWrite32(translate(linear, ACCESS_WRITE), v); return; }
+  writeSplit(linear, v, 4);
+}
+
+// A write across a page boundary: both pages are translated (and may fault)
+// before any byte is stored.
+function writeSplit(linear: u32, v: u32, bytes: u32): void {
+  const second = (linear | 0xFFF) + 1;
+  const p0 = translate(linear, ACCESS_WRITE);
+  const p1 = translate(second, ACCESS_WRITE);
+  const firstBytes = second - linear;
+  for (let i: u32 = 0; i < bytes; i++) {
+    const b = v >>> (i << 3);
+    if (i < firstBytes) physWrite8(p0 + i, b);
+    else physWrite8(p1 + i - firstBytes, b);
+  }
+}
+
+// Checks that a whole range is writable before an instruction that writes it
+// piecewise (PUSHA, ENTER) starts, so a fault part way leaves nothing behind.
+export function probeWrite(linear: u32, bytes: u32): void {
+  translate(linear, ACCESS_WRITE);
+  translate(linear + bytes - 1, ACCESS_WRITE);
+}
+
+@inline export function readSized(size: i32, linear: u32): u32 {
+  if (size == 32) return read32(linear);
+  if (size == 16) return read16(linear);
+  return read8(linear);
+}
+@inline export function writeSized(size: i32, linear: u32, v: u32): void {
+  if (size == 32) write32(linear, v);
+  else if (size == 16) write16(linear, v);
+  else write8(linear, v);
+}

@@ -1,0 +1,84 @@
+// Segment registers and descriptor loading.
+//
+// Loading a data or stack segment register in protected mode reads the
+// descriptor from the GDT, checks it as the SDM's MOV/POP Sreg pseudocode
+// does (null selector, limit, type, privilege, present), sets its Accessed
+// bit, and fills the hidden base/limit/access cache. In real mode the base
+// is selector * 16. (Code segment loads through far transfers, and the LDT,
+// arrive with the rest of protected mode.)
+
+import { read32, write8 } from "./memory";
+import { raise, GP, NP, SS_FAULT } from "./exceptions";
+import {
+  SEG_SELECTOR, SEG_BASE, SEG_LIMIT, SEG_ACCESS, cr0, cpl, gdtBase, gdtLimit, code32, stack32,
+  CS, SS,
+} from "./state";
+import { invalidateFetch } from "./decode";
+
+// Descriptor access bits, as kept in SEG_ACCESS (descriptor bits 40-55).
+export const ACCESS_TYPE_ACCESSED: u32 = 1 << 0;
+export const ACCESS_TYPE_WRITABLE: u32 = 1 << 1; // data: writable; code: readable
+export const ACCESS_TYPE_CODE: u32 = 1 << 3;
+export const ACCESS_S: u32 = 1 << 4;             // code/data rather than system
+export const ACCESS_PRESENT: u32 = 1 << 7;
+export const ACCESS_DB: u32 = 1 << 14;           // default operand size 32 / big stack
+export const ACCESS_GRANULARITY: u32 = 1 << 15;
+
+// Sets the visible selector and hidden cache directly (reset, boot loaders,
+// and the host preparing a machine state).
+export function setSegmentCache(seg: i32, selector: u32, base: u32, limit: u32, access: u32): void {
+  const at = <usize>seg << 2;
+  store<u32>(SEG_SELECTOR + at, selector & 0xFFFF);
+  store<u32>(SEG_BASE + at, base);
+  store<u32>(SEG_LIMIT + at, limit);
+  store<u32>(SEG_ACCESS + at, access);
+  if (seg == CS) {
+    code32 = (access & ACCESS_DB) != 0;
+    if (cr0 & 1) cpl = <i32>(selector & 3);
+    invalidateFetch();
+  } else if (seg == SS) {
+    stack32 = (access & ACCESS_DB) != 0;
+  }
+}
+
+// MOV Sreg / POP Sreg for DS ES FS GS SS.
+export function loadSegment(seg: i32, selectorIn: u32): void {
+  const selector = selectorIn & 0xFFFF;
+  if ((cr0 & 1) == 0) {
+    const at = <usize>seg << 2;
+    store<u32>(SEG_SELECTOR + at, selector);
+    store<u32>(SEG_BASE + at, selector << 4);
+    return;
+  }
+  const index = selector & 0xFFF8;
+  const rpl = <i32>(selector & 3);
+  if (index == 0 && (selector & 4) == 0) {
+    if (seg == SS) raise(GP, 0);
+    // A null selector in a data segment register faults only when used.
+    setSegmentCache(seg, selector, 0, 0, 0);
+    return;
+  }
+  if (selector & 4) raise(GP, <i32>index); // LDT: not yet
+  if (index + 7 > gdtLimit) raise(GP, <i32>index);
+  const at = gdtBase + index;
+  const low = read32(at);
+  const high = read32(at + 4);
+  const access = (high >>> 8) & 0xF0FF;
+  const dpl = <i32>((access >> 5) & 3);
+  const isCode = (access & ACCESS_TYPE_CODE) != 0;
+  if ((access & ACCESS_S) == 0) raise(GP, <i32>index);
+  if (seg == SS) {
+    if (isCode || (access & ACCESS_TYPE_WRITABLE) == 0 || rpl != cpl || dpl != cpl) raise(GP, <i32>index);
+    if ((access & ACCESS_PRESENT) == 0) raise(SS_FAULT, <i32>index);
+  } else {
+    if (isCode && (access & ACCESS_TYPE_WRITABLE) == 0) raise(GP, <i32>index); // execute-only code
+    const conforming = isCode && (access & 4) != 0;
+    if (!conforming && (rpl > dpl || cpl > dpl)) raise(GP, <i32>index);
+    if ((access & ACCESS_PRESENT) == 0) raise(NP, <i32>index);
+  }
+  if ((access & ACCESS_TYPE_ACCESSED) == 0) write8(at + 5, (access | ACCESS_TYPE_ACCESSED) & 0xFF);
+  const base = (low >>> 16) | ((high & 0xFF) << 16) | (high & 0xFF000000);
+  let limit = (low & 0xFFFF) | (high & 0x000F0000);
+  if (access & ACCESS_GRANULARITY) limit = (limit << 12) | 0xFFF;
+  setSegmentCache(seg, selector, base, limit, access | ACCESS_TYPE_ACCESSED);
+}

@@ -1,0 +1,194 @@
+// The host's handle on the CPU core (dist/core.wasm): loads the module,
+// wires the port space to the machine's devices, and turns the core's
+// exception traps into results the machine can act on.
+
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const enum Reg { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI }
+export const enum Seg { ES, CS, SS, DS, FS, GS }
+
+export interface RunResult {
+  reason: 'budget' | 'halt' | 'stopped' | 'exception';
+  vector?: number;
+  errorCode?: number;
+  eip: number;
+}
+
+export interface PortHandlers {
+  portIn(port: number, size: 1 | 2 | 4): number;
+  portOut(port: number, size: 1 | 2 | 4, value: number): void;
+}
+
+export const EXCEPTION_NAMES: Record<number, string> = {
+  0: '#DE (divide error)', 1: '#DB (debug)', 3: '#BP (breakpoint)', 4: '#OF (overflow)',
+  5: '#BR (bound range exceeded)', 6: '#UD (invalid opcode)', 7: '#NM (device not available)',
+  8: '#DF (double fault)', 10: '#TS (invalid TSS)', 11: '#NP (segment not present)',
+  12: '#SS (stack fault)', 13: '#GP (general protection)', 14: '#PF (page fault)',
+};
+
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  init(ramBytes: number): void;
+  ramPointer(): number;
+  run(max: number): number;
+  step(): number;
+  stop(): void;
+  getReg(r: number): number;
+  setReg(r: number, v: number): void;
+  getEip(): number;
+  setEip(v: number): void;
+  getEflags(): number;
+  setEflags(v: number): void;
+  getCr(n: number): number;
+  setCr(n: number, v: number): void;
+  setGdtr(base: number, limit: number): void;
+  setIdtr(base: number, limit: number): void;
+  setSegmentCache(seg: number, selector: number, base: number, limit: number, access: number): void;
+  loadSegment(seg: number, selector: number): void;
+  getSegmentSelector(seg: number): number;
+  getSegmentBase(seg: number): number;
+  getInstructionCount(): number;
+  pendingVector(): number;
+  pendingErrorCode(): number;
+  abortInstruction(): void;
+  clearPending(): void;
+}
+
+const STOP_REASONS: RunResult['reason'][] = ['budget', 'halt', 'stopped'];
+
+// Flat 4 GiB segments: access byte P=1, S=1, type (code: execute/read, data:
+// read/write, both accessed), G=1, D/B=1.
+const FLAT_CODE_ACCESS = 0xC09B;
+const FLAT_DATA_ACCESS = 0xC093;
+
+function packageRoot(): string {
+  // Works from the sources (emulator/host) and from the bundle (dist/).
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the atlas386 package root');
+    dir = parent;
+  }
+  return dir;
+}
+
+export function wasmPath(debug = false): string {
+  return join(packageRoot(), 'dist', debug ? 'core.debug.wasm' : 'core.wasm');
+}
+
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+
+async function loadModule(path: string): Promise<WebAssembly.Module> {
+  let m = modules.get(path);
+  if (!m) {
+    m = readFile(path).then((bytes) => WebAssembly.compile(bytes)).catch((e: unknown) => {
+      modules.delete(path);
+      throw new Error(`cannot load the CPU core ${path} (run npm run build): ${(e as Error).message}`);
+    });
+    modules.set(path, m);
+  }
+  return m;
+}
+
+const unclaimedPorts: PortHandlers = {
+  portIn: (_port, size) => (size === 4 ? 0xffffffff : (1 << (size * 8)) - 1),
+  portOut: () => {},
+};
+
+export class Cpu {
+  readonly ram: Uint8Array;
+  ports: PortHandlers;
+
+  private constructor(private readonly core: CoreExports, ramBytes: number, ports: PortHandlers) {
+    this.ports = ports;
+    core.init(ramBytes);
+    this.ram = new Uint8Array(core.memory.buffer, core.ramPointer(), ramBytes);
+  }
+
+  static async create(opts: { ramBytes: number; debug?: boolean; ports?: PortHandlers }): Promise<Cpu> {
+    if (!Number.isInteger(opts.ramBytes) || opts.ramBytes < 4096 || opts.ramBytes > 0xC0000000) {
+      throw new Error(`RAM size ${opts.ramBytes} is out of range (4 KiB to 3 GiB)`);
+    }
+    const module = await loadModule(wasmPath(opts.debug));
+    let cpu: Cpu | undefined;
+    const instance = await WebAssembly.instantiate(module, {
+      env: {
+        portIn: (port: number, size: number) => cpu!.ports.portIn(port, size as 1 | 2 | 4) >>> 0,
+        portOut: (port: number, size: number, value: number) => cpu!.ports.portOut(port, size as 1 | 2 | 4, value >>> 0),
+        abort: () => { throw new Error('CPU core aborted'); },
+      },
+    });
+    cpu = new Cpu(instance.exports as unknown as CoreExports, opts.ramBytes, opts.ports ?? unclaimedPorts);
+    return cpu;
+  }
+
+  getReg(r: Reg): number { return this.core.getReg(r) >>> 0; }
+  setReg(r: Reg, v: number): void { this.core.setReg(r, v >>> 0); }
+  get eip(): number { return this.core.getEip() >>> 0; }
+  set eip(v: number) { this.core.setEip(v >>> 0); }
+  get eflags(): number { return this.core.getEflags() >>> 0; }
+  set eflags(v: number) { this.core.setEflags(v >>> 0); }
+  getCr(n: 0 | 2 | 3 | 4): number { return this.core.getCr(n) >>> 0; }
+  setCr(n: 0 | 2 | 3 | 4, v: number): void { this.core.setCr(n, v >>> 0); }
+  setGdtr(base: number, limit: number): void { this.core.setGdtr(base >>> 0, limit); }
+  setIdtr(base: number, limit: number): void { this.core.setIdtr(base >>> 0, limit); }
+  get instructionsRetired(): number { return this.core.getInstructionCount(); }
+  segmentSelector(s: Seg): number { return this.core.getSegmentSelector(s); }
+  segmentBase(s: Seg): number { return this.core.getSegmentBase(s) >>> 0; }
+
+  setSegmentCache(s: Seg, selector: number, base: number, limit: number, access: number): void {
+    this.core.setSegmentCache(s, selector, base >>> 0, limit >>> 0, access);
+  }
+
+  // Loads a segment register through its descriptor, as MOV Sreg does.
+  loadSegment(s: Seg, selector: number): RunResult | undefined {
+    return this.guard(() => { this.core.loadSegment(s, selector); return undefined; });
+  }
+
+  // 32-bit protected mode with flat 4 GiB segments and paging off, as a
+  // Multiboot loader leaves the machine. Selectors 0x08/0x10 (ring 0) or
+  // 0x1B/0x23 (ring 3) name the segments; no GDT is needed for that state.
+  setFlatProtectedMode(cpl: 0 | 3): void {
+    this.setCr(0, this.getCr(0) | 1);
+    const code = cpl === 0 ? 0x08 : 0x1b;
+    const data = cpl === 0 ? 0x10 : 0x23;
+    const dpl = cpl << 5;
+    this.setSegmentCache(Seg.CS, code, 0, 0xffffffff, FLAT_CODE_ACCESS | dpl);
+    for (const s of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS]) {
+      this.setSegmentCache(s, data, 0, 0xffffffff, FLAT_DATA_ACCESS | dpl);
+    }
+    this.eflags = 0x2;
+  }
+
+  run(maxInstructions: number): RunResult {
+    return this.guard(() => ({ reason: STOP_REASONS[this.core.run(maxInstructions >>> 0)], eip: this.eip }));
+  }
+
+  // One whole instruction (a REP string instruction with all its iterations).
+  step(): RunResult {
+    return this.guard(() => ({ reason: STOP_REASONS[this.core.step()], eip: this.eip }));
+  }
+
+  stop(): void { this.core.stop(); }
+
+  // A guest exception traps out of the core: rewind to the faulting
+  // instruction and report it. (Delivery through the IDT comes with the
+  // protected-mode machine.)
+  private guard<T>(body: () => T): T | RunResult {
+    try {
+      return body();
+    } catch (e) {
+      const vector = this.core.pendingVector();
+      if (!(e instanceof WebAssembly.RuntimeError) || vector < 0) throw e;
+      const errorCode = this.core.pendingErrorCode();
+      this.core.abortInstruction();
+      this.core.clearPending();
+      const result: RunResult = { reason: 'exception', vector, eip: this.eip };
+      if (errorCode >= 0) result.errorCode = errorCode;
+      return result;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// A small ELF32 loader for bare-metal guests and, later, the kernel: it checks
+// that the file is a 32-bit little-endian x86 executable, copies the PT_LOAD
+// segments into guest physical RAM (zeroing the bss part) and returns the
+// entry point plus the symbol table (.symtab/.strtab) when there is one.
+
+export interface LoadedElf {
+  entry: number;
+  /** Symbol name -> address, from .symtab; empty when the file is stripped. */
+  symbols: Map<string, number>;
+  /** Lowest and highest+1 physical addresses written by PT_LOAD segments. */
+  loadStart: number;
+  loadEnd: number;
+}
+
+const ELF_HEADER_SIZE = 52;
+const PHDR_SIZE = 32;
+const SHDR_SIZE = 40;
+const SYM_SIZE = 16;
+
+const ELFCLASS32 = 1;
+const ELFDATA2LSB = 1;
+const ET_EXEC = 2;
+const EM_386 = 3;
+const PT_LOAD = 1;
+const SHT_SYMTAB = 2;
+const STT_SECTION = 3;
+const STT_FILE = 4;
+
+/** 0x-prefixed, 8 hex digits. */
+export const hex32 = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
+
+function mib(bytes: number): string {
+  const m = bytes / (1024 * 1024);
+  return `${Number.isInteger(m) ? m : m.toFixed(2)} MiB`;
+}
+
+/** Parse `bytes` as an ELF32 i386 executable and load it into `ram` (physical address 0 = ram[0]). */
+export function loadElf(bytes: Uint8Array, ram: Uint8Array): LoadedElf {
+  if (
+    bytes.length < 16 ||
+    bytes[0] !== 0x7f || bytes[1] !== 0x45 /* E */ || bytes[2] !== 0x4c /* L */ || bytes[3] !== 0x46 /* F */
+  ) {
+    throw new Error('not an ELF file');
+  }
+  if (bytes.length < ELF_HEADER_SIZE) throw new Error('truncated ELF file (header incomplete)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u16 = (off: number): number => view.getUint16(off, true);
+  const u32 = (off: number): number => view.getUint32(off, true);
+
+  const elfClass = bytes[4];
+  const dataEncoding = bytes[5];
+  const type = u16(16);
+  const machine = u16(18);
+  if (elfClass !== ELFCLASS32 || dataEncoding !== ELFDATA2LSB || machine !== EM_386) {
+    const what = elfClass === 2 ? 'ELF64' : elfClass === ELFCLASS32 ? 'ELF32' : `ELF class ${elfClass}`;
+    const endian = dataEncoding === ELFDATA2LSB ? 'little-endian' : 'big-endian';
+    throw new Error(`not a 32-bit x86 executable (${what}, ${endian}, machine ${machine})`);
+  }
+  if (type !== ET_EXEC) {
+    const kind = type === 1 ? 'relocatable object' : type === 3 ? 'shared object or PIE' : type === 4 ? 'core dump' : `type ${type}`;
+    throw new Error(`not a 32-bit x86 executable (${kind}; link it with ld -m elf_i386)`);
+  }
+
+  const entry = u32(24);
+  const phoff = u32(28);
+  const shoff = u32(32);
+  const phentsize = u16(42);
+  const phnum = u16(44);
+  const shentsize = u16(46);
+  const shnum = u16(48);
+
+  if (phnum === 0) throw new Error('ELF file has no program headers');
+  if (phentsize < PHDR_SIZE || phoff + phnum * phentsize > bytes.length) {
+    throw new Error('truncated ELF file (program headers beyond end of file)');
+  }
+
+  let loadStart = Number.POSITIVE_INFINITY;
+  let loadEnd = 0;
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize;
+    if (u32(ph) !== PT_LOAD) continue;
+    const offset = u32(ph + 4);
+    const paddr = u32(ph + 12); // paging is off: load at the physical address
+    const filesz = u32(ph + 16);
+    const memsz = u32(ph + 20);
+    if (memsz === 0) continue;
+    if (filesz > memsz) throw new Error(`bad ELF segment at ${hex32(paddr)} (file size larger than memory size)`);
+    if (offset + filesz > bytes.length) {
+      throw new Error(`truncated ELF file (segment at ${hex32(paddr)} extends beyond end of file)`);
+    }
+    if (paddr + memsz > ram.length) {
+      throw new Error(`segment at ${hex32(paddr)}..${hex32(paddr + memsz - 1)} beyond RAM (${mib(ram.length)})`);
+    }
+    ram.set(bytes.subarray(offset, offset + filesz), paddr);
+    ram.fill(0, paddr + filesz, paddr + memsz);
+    loadStart = Math.min(loadStart, paddr);
+    loadEnd = Math.max(loadEnd, paddr + memsz);
+  }
+  if (loadEnd === 0) throw new Error('ELF file has no loadable segments');
+  if (entry < loadStart || entry >= loadEnd) {
+    throw new Error(`entry point ${hex32(entry)} is outside the loaded segments`);
+  }
+
+  return { entry, symbols: readSymbols(bytes, view, shoff, shentsize, shnum), loadStart, loadEnd };
+}
+
+function readSymbols(bytes: Uint8Array, view: DataView, shoff: number, shentsize: number, shnum: number): Map<string, number> {
+  const symbols = new Map<string, number>();
+  if (shoff === 0 || shnum === 0 || shentsize < SHDR_SIZE || shoff + shnum * shentsize > bytes.length) return symbols;
+  const u32 = (off: number): number => view.getUint32(off, true);
+  const decoder = new TextDecoder();
+
+  for (let i = 0; i < shnum; i++) {
+    const sh = shoff + i * shentsize;
+    if (u32(sh + 4) !== SHT_SYMTAB) continue;
+    const symOff = u32(sh + 16);
+    const symSize = u32(sh + 20);
+    const link = u32(sh + 24);
+    if (link >= shnum || symOff + symSize > bytes.length) continue;
+    const strSh = shoff + link * shentsize;
+    const strOff = u32(strSh + 16);
+    const strSize = u32(strSh + 20);
+    if (strOff + strSize > bytes.length) continue;
+    const strtab = bytes.subarray(strOff, strOff + strSize);
+
+    for (let s = symOff; s + SYM_SIZE <= symOff + symSize; s += SYM_SIZE) {
+      const nameOff = u32(s);
+      const type = bytes[s + 12] & 0xf;
+      if (nameOff === 0 || nameOff >= strtab.length || type === STT_SECTION || type === STT_FILE) continue;
+      let end = nameOff;
+      while (end < strtab.length && strtab[end] !== 0) end++;
+      const name = decoder.decode(strtab.subarray(nameOff, end));
+      if (!symbols.has(name)) symbols.set(name, u32(s + 4));
+    }
+  }
+  return symbols;
+}
