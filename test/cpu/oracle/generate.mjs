@@ -240,14 +240,15 @@ function emitRM(c, w, opc, isMem, regField, immBits = 0, opt = {}) {
 
 // ---------------------------------------------------------------- form registry
 const forms = [];
-function F(group, name, count, gen) { forms.push({ group, name, count, gen }); }
+// every form gets at least 50 cases, except the exhaustive addressing patterns (12 each, 2 per instruction)
+function F(group, name, count, gen) { forms.push({ group, name, count: group === 'addr' && name.startsWith('addr32') ? count : Math.max(count, 50), gen }); }
 const WNAME = { 8: ['r8', 'r/m8', 'imm8'], 16: ['r16', 'r/m16', 'imm16'], 32: ['r32', 'r/m32', 'imm32'] };
 const MR = (isMem) => (isMem ? 'mem' : 'reg');
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 
 // ---------------------------------------------------------------- ALU
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
-const NALU = 110;
+const NALU = 120;
 ALU.forEach((op, k) => {
   const fm = FULL & ~(op === 'and' || op === 'or' || op === 'xor' ? AF : 0);
   for (const isMem of [false, true]) {
@@ -300,7 +301,7 @@ for (const [w, p] of [[16, [0x66]], [32, []]]) {
   for (let mod = 0; mod < 3; mod++) for (let base = 0; base < 8; base++) for (let index = 0; index < 8; index++) for (let scale = 0; scale < 4; scale++) pats.push({ mod, rm: 4, base, index, scale });
   for (const p of pats) {
     let i = 0;
-    F('addr', patternName(p), 6, (c) => ops[i++ % ops.length](c, p));
+    F('addr', patternName(p), 12, (c) => ops[i++ % ops.length](c, p));
   }
   // 16-bit addressing via 0x67: LEA computes the (16-bit, wrapping) effective address without touching memory
   const R16 = ['bx+si', 'bx+di', 'bp+si', 'bp+di', 'si', 'di', 'bp', 'bx'];
@@ -369,7 +370,7 @@ for (const s of [0, 2, 3, 4, 5]) {
       c.sregs = true;
       const sel = c.r.pick(sels);
       const m = emitRM(c, 16, [0x8e], isMem, s, 0, { no66: c.r.bool(0.7), noRmVal: true, rm: c.r.pick([0, 1, 2, 3, 5, 6, 7]) });
-      if (isMem) c.writeN(m.ea, sel, 2);
+      if (isMem) { c.writeN(m.ea, sel, 2); if (c.readN(c.image(), m.ea, 2) !== sel) c.fm = -1; } // selector clobbered by the register image: retry
       else c.set(m.rm, (c.regs[m.rm] & 0xffff0000) | sel); // upper bits are ignored
       if (!isMem && c.pinned.has(m.rm)) throw new Error('unexpected pin');
     });
@@ -610,7 +611,9 @@ for (const [nm, op] of [['loopne', 0xe0], ['loope', 0xe1], ['loop', 0xe2], ['jec
 for (const w of [32, 16]) {
   F('control', `enter imm16,imm8${w === 16 ? ' (66)' : ''}`, w === 32 ? 300 : 60, (c) => {
     const level = c.r.pick([0, 0, 0, 1, 1, 1, 2, 3, 4, 5, 7, 31, 32, 33, c.r.int(256)]);
-    const size = c.r.pick([0, 4, 8, 0x10, 0x22, c.r.int(0x400), c.r.int(0x10000)]);
+    // keep the whole new frame inside DATA: a faulting ENTER leaves implementation-specific partial writes
+    const room = c.regs[ESP] - DATA - 4 * ((level & 31) + 1) - 8;
+    let size; do size = c.r.pick([0, 4, 8, 0x10, 0x22, c.r.int(0x400), c.r.int(0x10000)]); while (size > room);
     c.pin(EBP, c.r.range(DATA + 0x100, DATA + DATASZ - 4) & (c.r.bool(0.8) ? ~3 : ~0));
     c.code = [...(w === 16 ? [0x66] : []), 0xc8, ...le(size, 2), level];
   });
@@ -730,6 +733,9 @@ F('bcd', 'daa', 400, (c) => { c.fm = FULL & ~OF; bcdIn(c); c.code = [0x27]; });
 F('bcd', 'das', 400, (c) => { c.fm = FULL & ~OF; bcdIn(c); c.code = [0x2f]; });
 F('bcd', 'aaa', 400, (c) => { c.fm = FULL & ~(OF | SF | ZF | PF); bcdIn(c); c.code = [0x37]; });
 F('bcd', 'aas', 400, (c) => { c.fm = FULL & ~(OF | SF | ZF | PF); bcdIn(c); c.code = [0x3f]; });
+// AL adjustments that carry/borrow into AH (486+ / current-SDM behaviour differs from the 80386 here)
+F('bcd', 'aaa (al >= 0xf6, carry into ah)', 80, (c) => { c.fm = FULL & ~(OF | SF | ZF | PF); c.eflags |= c.r.bool(0.7) ? AF : 0; c.set(EAX, (c.r.u32() & 0xffff0000) | (c.r.int(256) << 8) | c.r.range(0xf6, 0xff)); c.code = [0x37]; });
+F('bcd', 'aas (al < 6, borrow into ah)', 80, (c) => { c.fm = FULL & ~(OF | SF | ZF | PF); c.eflags |= c.r.bool(0.8) ? AF : 0; c.set(EAX, (c.r.u32() & 0xffff0000) | (c.r.int(256) << 8) | c.r.range(0, 5)); c.code = [0x3f]; });
 F('bcd', 'aam (base 10)', 200, (c) => { c.fm = FULL & ~(OF | AF | CF); bcdIn(c); c.code = [0xd4, 10]; });
 F('bcd', 'aam imm8', 300, (c) => { c.vectors = [-1, 0]; c.fm = (o) => (o.vector === 0 ? FULL : FULL & ~(OF | AF | CF)); bcdIn(c); c.code = [0xd4, c.r.bool(0.1) ? 0 : c.r.int(256)]; });
 F('bcd', 'aad (base 10)', 200, (c) => { c.fm = FULL & ~(OF | AF | CF); bcdIn(c); c.code = [0xd5, 10]; });
@@ -750,12 +756,20 @@ F('misc', 'nop r/m (67 0f 1f /0) addr16', 50, (c) => { c.code = [0x67, 0x0f, 0x1
 for (const pre of [0x26, 0x2e, 0x36, 0x3e]) {
   let i = 0;
   F('misc', `${pre.toString(16)} segment override on memory operand`, 100, (c) => {
-    const ops = [[32, [0x8b], 'r'], [32, [0x01], 'r'], [8, [0x88], 'r'], [16, [0x39], 'r'], [32, [0x81], 0, 32], [32, [0xff], 0]];
+    const ops = pre === 0x2e // CS is a readable, non-writable code segment
+      ? [[32, [0x8b], 'r'], [8, [0x8a], 'r'], [16, [0x39], 'r'], [32, [0x03], 'r'], [32, [0x0f, 0xb6], 'r'], [32, [0xff], 6]]
+      : [[32, [0x8b], 'r'], [32, [0x01], 'r'], [8, [0x88], 'r'], [16, [0x39], 'r'], [32, [0x81], 0, 32], [32, [0xff], 0]];
     const [w, opc, rf, imm] = ops[i++ % ops.length];
     emitRM(c, w, opc, true, rf, imm ?? 0);
     c.code = c.code[0] === 0x66 && c.r.bool() ? [0x66, pre, ...c.code.slice(1)] : [pre, ...c.code];
   });
 }
+F('misc', '2e override on memory write (CS not writable, #GP)', 60, (c) => {
+  c.vectors = [13];
+  const w = c.r.pick([8, 16, 32]);
+  emitRM(c, w, [c.r.pick([0x88, 0x00, 0x30]) + (w === 8 ? 0 : 1)], true, 'r');
+  c.code = [0x2e, ...c.code];
+});
 for (const pre of [0x64, 0x65]) {
   F('misc', `${pre.toString(16)} override with null ${pre === 0x64 ? 'fs' : 'gs'} (#GP)`, 60, (c) => { c.vectors = [13]; const m = emitRM(c, 32, [c.r.pick([0x8b, 0x89, 0x01, 0x3b])], true, 'r'); c.code = [pre, ...c.code]; });
   F('misc', `${pre.toString(16)} override on register-only instruction`, 40, (c) => { emitRM(c, 32, [c.r.pick([0x8b, 0x01, 0x31])], false, 'r'); c.code = [pre, ...c.code]; });
@@ -910,6 +924,7 @@ function parseOutputs(buf, n) {
 
 function main() {
   const t0 = Date.now();
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error('the CPU oracle must run natively on x86-64 Linux (with IA-32 emulation)');
   const tmp = mkdtempSync(path.join(tmpdir(), 'atlas386-oracle-'));
   let outs, cases;
   try {
@@ -934,7 +949,7 @@ function main() {
     const label = `${f.group}/${f.name} #${i} code=${hex(c.code)}`;
     if (!c.vectors.includes(o.vector)) problems.push(`${label}: unexpected vector ${o.vector} at eip ${o.eip.toString(16)}`);
     if (o.vector >= 0 && o.vector !== 4) {
-      if (o.eip !== c.eip || o.regs.some((v, j) => v !== c.regs[j]) || o.eflags !== c.eflags || o.mem.length) problems.push(`${label}: fault state differs from the initial state`);
+      if (o.eip !== c.eip || o.regs.some((v, j) => v !== c.regs[j]) || o.eflags !== c.eflags || o.mem.length) problems.push(`${label}: fault state differs from the initial state` + (process.env.ORACLE_DEBUG ? ` in=${JSON.stringify([c.eip, c.regs, c.eflags])} out=${JSON.stringify([o.eip, o.regs, o.eflags, o.mem])}` : ''));
     }
     if (o.vector === 4 && o.eip !== c.eip + c.code.length) problems.push(`${label}: #OF eip`);
     if (o.vector === -1 && !c.branch && o.eip !== c.eip + c.code.length) problems.push(`${label}: eip ${o.eip.toString(16)} != end of instruction`);
@@ -943,6 +958,7 @@ function main() {
     const fm = typeof c.fm === 'function' ? c.fm(o) : c.fm;
     const inObj = { eip: c.eip, regs: c.regs.map((v) => v >>> 0), eflags: c.eflags, mem: c.mem.map(([a, b]) => [a, hex(b)]) };
     const outObj = { vector: o.vector, eip: o.eip, regs: o.regs, eflags: o.eflags, flagmask: fm, mem: o.mem };
+    if (o.vector === 13) outObj.err = o.err;
     if (c.sregs) outObj.sregs = o.sregs;
     if (c.undefRegs) outObj.undef_regs = c.undefRegs;
     const line = JSON.stringify({ form: f.name, code: hex(c.code), seed: c.seed, in: inObj, out: outObj });
@@ -982,7 +998,7 @@ function main() {
   console.log('exception cases by vector:', JSON.stringify(faults));
   if (problems.length) {
     console.error(`\n${problems.length} problem(s):`);
-    for (const p of problems.slice(0, 50)) console.error('  ' + p);
+    for (const p of problems.slice(0, 400)) console.error('  ' + p);
     process.exit(1);
   }
 }
