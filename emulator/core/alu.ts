@@ -12,7 +12,7 @@ import { sizeMask } from "./state";
 export const ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3,
   ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7;
 
-export function alu(op: i32, size: i32, dst: u32, src: u32): u32 {
+@inline export function alu(op: i32, size: i32, dst: u32, src: u32): u32 {
   let res: u32;
   switch (op) {
     case ALU_ADD:

@@ -34,16 +34,21 @@ function refillFetch(e: u32): void {
   fetchDelta = ramBase + <usize>(physical - pageOffset) - <usize>fetchLo;
 }
 
-export function fetch8(): u32 {
+@inline export function fetch8(): u32 {
   const e = eip;
-  if (e - fetchLo >= fetchLen) {
-    refillFetch(e);
-    if (fetchLen == 0) {
-      eip = e + 1;
-      return read8(segBase(CS) + e);
-    }
+  if (e - fetchLo < fetchLen) {
+    eip = e + 1;
+    return load<u8>(<usize>e + fetchDelta);
   }
+  return fetch8Slow();
+}
+
+// Fetch from a new code page: refill the window (or read outside RAM).
+function fetch8Slow(): u32 {
+  const e = eip;
+  refillFetch(e);
   eip = e + 1;
+  if (fetchLen == 0) return read8(segBase(CS) + e);
   return load<u8>(<usize>e + fetchDelta);
 }
 
@@ -76,6 +81,9 @@ export function fetch32(): u32 {
 }
 
 // ---- per-instruction decode state ----
+
+// The opcode byte being executed (handlers shared by several opcodes read it).
+export let opcode: u32 = 0;
 
 export let operandSize: i32 = 32; // 16 or 32
 export let addressSize: i32 = 32;
@@ -184,14 +192,6 @@ function decodeAddress16(mod: u32, rm: i32): void {
 export function decodeModrmAfterPop(bytes: u32): void {
   decodeModrm();
   if (!modrmIsReg && espIsBase) effectiveOffset += bytes;
-}
-
-// Linear address of the memory operand, `delta` bytes past the effective
-// address (wrapping within 64 KiB for 16-bit addressing).
-@inline export function effectiveLinear(delta: u32 = 0): u32 {
-  let off = effectiveOffset + delta;
-  if (addressSize == 16) off &= 0xFFFF;
-  return segBase(effectiveSegment) + off;
 }
 
 // Segment for implicit DS accesses (string source, XLAT, moffs).

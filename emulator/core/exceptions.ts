@@ -14,21 +14,34 @@ export const NO_ERROR_CODE: i32 = -1;
 
 export let pendingVector: i32 = -1;
 export let pendingErrorCode: i32 = NO_ERROR_CODE;
+// Traps (INT n, INT3, INTO) report the address after the instruction.
+export let pendingIsTrap: bool = false;
 
 // Faults report the address of the faulting instruction; traps (INT3, INTO)
 // the address of the next one. raise() is for faults.
 export function raise(vector: i32, errorCode: i32 = NO_ERROR_CODE): void {
   pendingVector = vector;
   pendingErrorCode = errorCode;
+  pendingIsTrap = false;
   unreachable();
 }
 
-// Called by the host after a trap out of the core.
+// A software interrupt: the instruction has completed.
+export function raiseTrap(vector: i32): void {
+  pendingVector = vector;
+  pendingErrorCode = NO_ERROR_CODE;
+  pendingIsTrap = true;
+  unreachable();
+}
+
+// Called by the host after a trap out of the core: a fault rewinds EIP to
+// the faulting instruction.
 export function abortInstruction(): void {
-  eip = instructionStart;
+  if (!pendingIsTrap) eip = instructionStart;
 }
 
 export function clearPending(): void {
   pendingVector = -1;
   pendingErrorCode = NO_ERROR_CODE;
+  pendingIsTrap = false;
 }

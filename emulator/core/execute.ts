@@ -5,7 +5,7 @@ import {
   fetch8, fetch16, fetch32, fetchImm, decodeModrm, resetPrefixes, checkLength,
   setOperandSizePrefix, setAddressSizePrefix, setSegmentOverride, setRepPrefix, setLockPrefix,
   operandSize, addressSize, lockPrefix, repPrefix, modrmIsReg, modrmReg, modrmRm,
-  effectiveOffset, effectiveLinear, dataSegment, decodeModrmAfterPop,
+  effectiveOffset, dataSegment, decodeModrmAfterPop, opcode,
 } from "./decode";
 import { readSized, writeSized, read8, readSized as readMem } from "./memory";
 import { alu, inc, dec, neg, ALU_CMP, ALU_AND } from "./alu";
@@ -15,15 +15,16 @@ import { daa, das, aaa, aas, aam, aad } from "./bcd";
 import { stringOp, MOVS, CMPS, STOS, LODS, SCAS } from "./string";
 import {
   condition, getEflags, setEflags, getCF, setFlagBits, materialize, stored,
-  CF, PF, AF, ZF, SF, DF, IF, IOPL, TF, NT, AC, ID, OF, RF, VM, getZF as getZFValue,
+  CF, PF, AF, ZF, SF, DF, IF, IOPL, TF, NT, AC, ID, OF, RF, VM, getZF as getZFValue, getOF,
 } from "./flags";
 import {
-  readRM, writeRM, push, pop, peek, popDiscard, stackPointer, setStackPointer, stackAddress,
+  readRM, readRMForUpdate, writeRM, push, pop, peek, popDiscard, stackPointer, setStackPointer, readStack, writeStack,
+  readSegment, writeSegment, readMemoryOperand, writeMemoryOperand,
   probeStack, jumpNear, jumpRelative,
 } from "./operands";
 import { loadSegment } from "./segments";
 import { portIn, portOut } from "./ports";
-import { raise, UD, GP, BR, NM } from "./exceptions";
+import { raise, raiseTrap, UD, GP, BR, NM, BP, OF as OF_VECTOR } from "./exceptions";
 import { executeTwoByte } from "./execute0f";
 import {
   eip, instructionStart, cpl, cr0, stack32, halted,
@@ -54,31 +55,6 @@ export function requireIopl(): void {
   if ((cr0 & 1) != 0 && cpl > iopl()) raise(GP, 0);
 }
 
-// Executes one instruction at EIP.
-export function executeInstruction(): void {
-  instructionStart = eip;
-  resetPrefixes();
-  let op = fetch8();
-  // Prefixes: any number, any order; the instruction may not exceed 15 bytes.
-  for (;;) {
-    switch (op) {
-      case 0x26: setSegmentOverride(ES); break;
-      case 0x2E: setSegmentOverride(CS); break;
-      case 0x36: setSegmentOverride(SS); break;
-      case 0x3E: setSegmentOverride(DS); break;
-      case 0x64: setSegmentOverride(FS); break;
-      case 0x65: setSegmentOverride(GS); break;
-      case 0x66: setOperandSizePrefix(); break;
-      case 0x67: setAddressSizePrefix(); break;
-      case 0xF0: setLockPrefix(); break;
-      case 0xF2: setRepPrefix(0xF2); break;
-      case 0xF3: setRepPrefix(0xF3); break;
-      default: executeOneByte(op); return;
-    }
-    op = fetch8();
-    checkLength();
-  }
-}
 
 // ALU forms 00-3F: op Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iv.
 @inline function aluForm(op: u32, size: i32): void {
@@ -87,7 +63,7 @@ export function executeInstruction(): void {
     case 0: case 1: { // r/m, reg
       decodeModrm();
       checkLock(aluOp != ALU_CMP);
-      const dst = readRM(size);
+      const dst = aluOp == ALU_CMP ? readRM(size) : readRMForUpdate(size);
       const r = alu(aluOp, size, dst, getReg(size, modrmReg));
       if (aluOp != ALU_CMP) writeRM(size, r);
       break;
@@ -113,7 +89,7 @@ export function executeInstruction(): void {
   decodeModrm();
   const aluOp = modrmReg;
   checkLock(aluOp != ALU_CMP);
-  const dst = readRM(size);
+  const dst = aluOp == ALU_CMP ? readRM(size) : readRMForUpdate(size);
   const imm = signExtend(immSize, fetchImm(immSize));
   const r = alu(aluOp, size, dst, imm);
   if (aluOp != ALU_CMP) writeRM(size, r);
@@ -123,7 +99,7 @@ export function executeInstruction(): void {
 @inline function group2(size: i32, countKind: i32): void {
   decodeModrm();
   noLock();
-  const dst = readRM(size);
+  const dst = readRMForUpdate(size);
   let count: u32;
   if (countKind == 0) count = 1;
   else if (countKind == 1) count = reg8(ECX);
@@ -137,7 +113,7 @@ export function executeInstruction(): void {
   decodeModrm();
   const sub = modrmReg;
   checkLock(sub == 2 || sub == 3);
-  const v = readRM(size);
+  const v = sub == 3 ? readRMForUpdate(size) : readRM(size);
   switch (sub) {
     case 0: case 1: alu(ALU_AND, size, v, fetchImm(size)); break;
     case 2: writeRM(size, ~v); break;
@@ -166,9 +142,8 @@ export function executeInstruction(): void {
 }
 
 // MOV AL/eAX <-> moffs: the offset has the address size.
-@inline function moffsAddress(): u32 {
-  const offset = addressSize == 32 ? fetch32() : fetch16();
-  return segBaseOf(dataSegment()) + offset;
+@inline function moffsOffset(): u32 {
+  return addressSize == 32 ? fetch32() : fetch16();
 }
 
 
@@ -178,7 +153,7 @@ export function pushSegmentRegister(seg: i32): void {
   // P6-family processors and later, leaving the upper half untouched.
   if (operandSize == 32) {
     const sp = stackPointer() - 4;
-    writeSized(16, stackAddress(sp), segSelector(seg));
+    writeStack(16, sp, segSelector(seg));
     setStackPointer(sp);
   } else {
     push(16, segSelector(seg));
@@ -242,17 +217,17 @@ function enter(): void {
   let sp = stackPointer();
   let bp = stack32 ? reg32(EBP) : reg16(EBP);
   sp -= bytes;
-  writeSized(size, stackAddress(sp), getReg(size, EBP));
+  writeStack(size, sp, getReg(size, EBP));
   const frameTemp = sp;
   if (level > 0) {
     for (let i: u32 = 1; i < level; i++) {
       bp -= bytes;
-      const v = readSized(size, stackAddress(bp));
+      const v = readStack(size, bp);
       sp -= bytes;
-      writeSized(size, stackAddress(sp), v);
+      writeStack(size, sp, v);
     }
     sp -= bytes;
-    writeSized(size, stackAddress(sp), frameTemp);
+    writeStack(size, sp, frameTemp);
   }
   if (size == 32) setReg32(EBP, frameTemp);
   else setReg16(EBP, frameTemp);
@@ -262,7 +237,7 @@ function enter(): void {
 function leave(): void {
   const size = operandSize;
   const bp = stack32 ? reg32(EBP) : reg16(EBP);
-  const v = readSized(size, stackAddress(bp));
+  const v = readStack(size, bp);
   setStackPointer(bp + <u32>(size >> 3));
   setReg(size, EBP, v);
 }
@@ -291,8 +266,8 @@ export function loadFarPointer(seg: i32): void {
   decodeModrm();
   if (modrmIsReg) raise(UD);
   const size = operandSize;
-  const offset = readMem(size, effectiveLinear());
-  const selector = readMem(16, effectiveLinear(<u32>(size >> 3)));
+  const offset = readMemoryOperand(size);
+  const selector = readMemoryOperand(16, <u32>(size >> 3));
   loadSegment(seg, selector);
   setReg(size, modrmReg, offset);
 }
@@ -302,8 +277,8 @@ function bound(): void {
   if (modrmIsReg) raise(UD);
   const size = operandSize;
   const index = <i32>signExtend(size, getReg(size, modrmReg));
-  const lower = <i32>signExtend(size, readSized(size, effectiveLinear()));
-  const upper = <i32>signExtend(size, readSized(size, effectiveLinear(<u32>(size >> 3))));
+  const lower = <i32>signExtend(size, readMemoryOperand(size));
+  const upper = <i32>signExtend(size, readMemoryOperand(size, <u32>(size >> 3)));
   if (index < lower || index > upper) raise(BR);
 }
 
@@ -321,299 +296,673 @@ function arpl(): void {
   }
 }
 
-function executeOneByte(op: u32): void {
+// ALU forms, one handler per opcode so each folds to straight-line code.
+function op_00(): void { aluForm(0x00, 8); }
+function op_01(): void { if (operandSize == 32) aluForm(0x01, 32); else aluForm(0x01, 16); }
+function op_02(): void { aluForm(0x02, 8); }
+function op_03(): void { if (operandSize == 32) aluForm(0x03, 32); else aluForm(0x03, 16); }
+function op_04(): void { aluForm(0x04, 8); }
+function op_05(): void { if (operandSize == 32) aluForm(0x05, 32); else aluForm(0x05, 16); }
+function op_08(): void { aluForm(0x08, 8); }
+function op_09(): void { if (operandSize == 32) aluForm(0x09, 32); else aluForm(0x09, 16); }
+function op_0a(): void { aluForm(0x0A, 8); }
+function op_0b(): void { if (operandSize == 32) aluForm(0x0B, 32); else aluForm(0x0B, 16); }
+function op_0c(): void { aluForm(0x0C, 8); }
+function op_0d(): void { if (operandSize == 32) aluForm(0x0D, 32); else aluForm(0x0D, 16); }
+function op_10(): void { aluForm(0x10, 8); }
+function op_11(): void { if (operandSize == 32) aluForm(0x11, 32); else aluForm(0x11, 16); }
+function op_12(): void { aluForm(0x12, 8); }
+function op_13(): void { if (operandSize == 32) aluForm(0x13, 32); else aluForm(0x13, 16); }
+function op_14(): void { aluForm(0x14, 8); }
+function op_15(): void { if (operandSize == 32) aluForm(0x15, 32); else aluForm(0x15, 16); }
+function op_18(): void { aluForm(0x18, 8); }
+function op_19(): void { if (operandSize == 32) aluForm(0x19, 32); else aluForm(0x19, 16); }
+function op_1a(): void { aluForm(0x1A, 8); }
+function op_1b(): void { if (operandSize == 32) aluForm(0x1B, 32); else aluForm(0x1B, 16); }
+function op_1c(): void { aluForm(0x1C, 8); }
+function op_1d(): void { if (operandSize == 32) aluForm(0x1D, 32); else aluForm(0x1D, 16); }
+function op_20(): void { aluForm(0x20, 8); }
+function op_21(): void { if (operandSize == 32) aluForm(0x21, 32); else aluForm(0x21, 16); }
+function op_22(): void { aluForm(0x22, 8); }
+function op_23(): void { if (operandSize == 32) aluForm(0x23, 32); else aluForm(0x23, 16); }
+function op_24(): void { aluForm(0x24, 8); }
+function op_25(): void { if (operandSize == 32) aluForm(0x25, 32); else aluForm(0x25, 16); }
+function op_28(): void { aluForm(0x28, 8); }
+function op_29(): void { if (operandSize == 32) aluForm(0x29, 32); else aluForm(0x29, 16); }
+function op_2a(): void { aluForm(0x2A, 8); }
+function op_2b(): void { if (operandSize == 32) aluForm(0x2B, 32); else aluForm(0x2B, 16); }
+function op_2c(): void { aluForm(0x2C, 8); }
+function op_2d(): void { if (operandSize == 32) aluForm(0x2D, 32); else aluForm(0x2D, 16); }
+function op_30(): void { aluForm(0x30, 8); }
+function op_31(): void { if (operandSize == 32) aluForm(0x31, 32); else aluForm(0x31, 16); }
+function op_32(): void { aluForm(0x32, 8); }
+function op_33(): void { if (operandSize == 32) aluForm(0x33, 32); else aluForm(0x33, 16); }
+function op_34(): void { aluForm(0x34, 8); }
+function op_35(): void { if (operandSize == 32) aluForm(0x35, 32); else aluForm(0x35, 16); }
+function op_38(): void { aluForm(0x38, 8); }
+function op_39(): void { if (operandSize == 32) aluForm(0x39, 32); else aluForm(0x39, 16); }
+function op_3a(): void { aluForm(0x3A, 8); }
+function op_3b(): void { if (operandSize == 32) aluForm(0x3B, 32); else aluForm(0x3B, 16); }
+function op_3c(): void { aluForm(0x3C, 8); }
+function op_3d(): void { if (operandSize == 32) aluForm(0x3D, 32); else aluForm(0x3D, 16); }
+
+function op_06(): void {
+  pushSegmentRegister(ES);
+}
+
+function op_07(): void {
+  popSegmentRegister(ES);
+}
+
+function op_0e(): void {
+  pushSegmentRegister(CS);
+}
+
+function op_0f(): void {
+  executeTwoByte();
+}
+
+function op_16(): void {
+  pushSegmentRegister(SS);
+}
+
+function op_17(): void {
+  popSegmentRegister(SS);
+}
+
+function op_1e(): void {
+  pushSegmentRegister(DS);
+}
+
+function op_1f(): void {
+  popSegmentRegister(DS);
+}
+
+function op_27(): void {
+  noLock(); daa();
+}
+
+function op_2f(): void {
+  noLock(); das();
+}
+
+function op_37(): void {
+  noLock(); aaa();
+}
+
+function op_3f(): void {
+  noLock(); aas();
+}
+
+function op_40_47(): void {
   const size = operandSize;
-  switch (op) {
-    case 0x00: case 0x01: case 0x02: case 0x03: case 0x08: case 0x09: case 0x0A: case 0x0B:
-    case 0x10: case 0x11: case 0x12: case 0x13: case 0x18: case 0x19: case 0x1A: case 0x1B:
-    case 0x20: case 0x21: case 0x22: case 0x23: case 0x28: case 0x29: case 0x2A: case 0x2B:
-    case 0x30: case 0x31: case 0x32: case 0x33: case 0x38: case 0x39: case 0x3A: case 0x3B:
-    case 0x04: case 0x0C: case 0x14: case 0x1C: case 0x24: case 0x2C: case 0x34: case 0x3C:
-    case 0x05: case 0x0D: case 0x15: case 0x1D: case 0x25: case 0x2D: case 0x35: case 0x3D:
-      if ((op & 1) == 0) aluForm(op, 8);
-      else if (size == 32) aluForm(op, 32);
-      else aluForm(op, 16);
-      break;
-    case 0x06: pushSegmentRegister(ES); break;
-    case 0x07: popSegmentRegister(ES); break;
-    case 0x0E: pushSegmentRegister(CS); break;
-    case 0x0F: executeTwoByte(); break;
-    case 0x16: pushSegmentRegister(SS); break;
-    case 0x17: popSegmentRegister(SS); break;
-    case 0x1E: pushSegmentRegister(DS); break;
-    case 0x1F: popSegmentRegister(DS); break;
-    case 0x27: noLock(); daa(); break;
-    case 0x2F: noLock(); das(); break;
-    case 0x37: noLock(); aaa(); break;
-    case 0x3F: noLock(); aas(); break;
-    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47: {
-      noLock();
-      const r = <i32>(op & 7);
-      setReg(size, r, inc(size, getReg(size, r)));
-      break;
-    }
-    case 0x48: case 0x49: case 0x4A: case 0x4B: case 0x4C: case 0x4D: case 0x4E: case 0x4F: {
-      noLock();
-      const r = <i32>(op & 7);
-      setReg(size, r, dec(size, getReg(size, r)));
-      break;
-    }
-    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
-      noLock();
-      push(size, getReg(size, <i32>(op & 7)));
-      break;
-    case 0x58: case 0x59: case 0x5A: case 0x5B: case 0x5C: case 0x5D: case 0x5E: case 0x5F: {
-      noLock();
-      const v = pop(size);
-      setReg(size, <i32>(op & 7), v);
-      break;
-    }
-    case 0x60: noLock(); pushAll(); break;
-    case 0x61: noLock(); popAll(); break;
-    case 0x62: noLock(); bound(); break;
-    case 0x63: noLock(); arpl(); break;
-    case 0x68: noLock(); push(size, fetchImm(size)); break;
-    case 0x6A: noLock(); push(size, signExtend(8, fetch8())); break;
-    case 0x69: case 0x6B: {
-      decodeModrm();
-      noLock();
-      const a = readRM(size);
-      const b = op == 0x6B ? signExtend(8, fetch8()) : fetchImm(size);
-      setReg(size, modrmReg, imulTruncated(size, a, b));
-      break;
-    }
-    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
-    case 0x78: case 0x79: case 0x7A: case 0x7B: case 0x7C: case 0x7D: case 0x7E: case 0x7F: {
-      noLock();
-      const displacement = signExtend(8, fetch8());
-      if (condition(<i32>(op & 15))) jumpRelative(displacement);
-      break;
-    }
-    case 0x80: case 0x82: group1(8, 8); break;
-    case 0x81: if (size == 32) group1(32, 32); else group1(16, 16); break;
-    case 0x83: if (size == 32) group1(32, 8); else group1(16, 8); break;
-    case 0x84: case 0x85: {
-      decodeModrm();
-      noLock();
-      const s = op == 0x84 ? 8 : size;
-      alu(ALU_AND, s, readRM(s), getReg(s, modrmReg));
-      break;
-    }
-    case 0x86: xchgForm(8); break;
-    case 0x87: if (size == 32) xchgForm(32); else xchgForm(16); break;
-    case 0x88: movForm(op, 8); break;
-    case 0x8A: movForm(op, 8); break;
-    case 0x89: case 0x8B: if (size == 32) movForm(op, 32); else movForm(op, 16); break;
-    case 0x8C: { // MOV r/m, Sreg
-      decodeModrm();
-      noLock();
-      if (modrmReg > 5) raise(UD);
-      const selector = segSelector(modrmReg);
-      if (modrmIsReg) setReg(size, modrmRm, selector);
-      else writeSized(16, effectiveLinear(), selector);
-      break;
-    }
-    case 0x8D: { // LEA
-      decodeModrm();
-      noLock();
-      if (modrmIsReg) raise(UD);
-      setReg(size, modrmReg, effectiveOffset);
-      break;
-    }
-    case 0x8E: { // MOV Sreg, r/m16
-      decodeModrm();
-      noLock();
-      if (modrmReg > 5 || modrmReg == CS) raise(UD);
-      loadSegment(modrmReg, readRM(16));
-      break;
-    }
-    case 0x8F: { // POP r/m: an ESP-based address is computed after the pop
-      decodeModrmAfterPop(<u32>(size >> 3));
-      noLock();
-      if (modrmReg != 0) raise(UD);
-      const v = peek(size, 0);
-      if (modrmIsReg) {
-        popDiscard(<u32>(size >> 3));
-        setReg(size, modrmRm, v);
-      } else {
-        writeSized(size, effectiveLinear(), v);
-        popDiscard(<u32>(size >> 3));
-      }
-      break;
-    }
-    case 0x90:
-      noLock(); // NOP, XCHG eAX,eAX, and PAUSE (F3 90)
-      break;
-    case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: {
-      noLock();
-      const r = <i32>(op & 7);
-      const a = getReg(size, EAX);
-      setReg(size, EAX, getReg(size, r));
-      setReg(size, r, a);
-      break;
-    }
-    case 0x98: // CBW, CWDE
-      noLock();
-      if (size == 32) setReg32(EAX, signExtend(16, reg32(EAX)));
-      else setReg16(EAX, signExtend(8, reg32(EAX)));
-      break;
-    case 0x99: // CWD, CDQ
-      noLock();
-      if (size == 32) setReg32(EDX, <u32>(<i32>reg32(EAX) >> 31));
-      else setReg16(EDX, (reg16(EAX) & 0x8000) ? 0xFFFF : 0);
-      break;
-    case 0x9B: noLock(); if ((cr0 & 0xA) == 0xA) raise(NM); break; // WAIT: no FPU to wait for
-    case 0x9C: noLock(); pushFlags(); break;
-    case 0x9D: noLock(); popFlags(); break;
-    case 0x9E: { // SAHF
-      noLock();
-      const mask = SF | ZF | AF | PF | CF;
-      materialize();
-      setEflags((getEflags() & ~mask) | (reg8(4) & mask));
-      break;
-    }
-    case 0x9F: // LAHF
-      noLock();
-      setReg8(4, (getEflags() & (SF | ZF | AF | PF | CF)) | 2);
-      break;
-    case 0xA0: noLock(); setReg8(EAX, read8(moffsAddress())); break;
-    case 0xA1: noLock(); setReg(size, EAX, readSized(size, moffsAddress())); break;
-    case 0xA2: noLock(); writeSized(8, moffsAddress(), reg8(EAX)); break;
-    case 0xA3: noLock(); writeSized(size, moffsAddress(), getReg(size, EAX)); break;
-    case 0xA4: noLock(); stringOp(MOVS, 8); break;
-    case 0xA5: noLock(); stringOp(MOVS, size); break;
-    case 0xA6: noLock(); stringOp(CMPS, 8); break;
-    case 0xA7: noLock(); stringOp(CMPS, size); break;
-    case 0xA8: noLock(); alu(ALU_AND, 8, reg8(EAX), fetch8()); break;
-    case 0xA9: noLock(); alu(ALU_AND, size, getReg(size, EAX), fetchImm(size)); break;
-    case 0xAA: noLock(); stringOp(STOS, 8); break;
-    case 0xAB: noLock(); stringOp(STOS, size); break;
-    case 0xAC: noLock(); stringOp(LODS, 8); break;
-    case 0xAD: noLock(); stringOp(LODS, size); break;
-    case 0xAE: noLock(); stringOp(SCAS, 8); break;
-    case 0xAF: noLock(); stringOp(SCAS, size); break;
-    case 0xB0: case 0xB1: case 0xB2: case 0xB3: case 0xB4: case 0xB5: case 0xB6: case 0xB7:
-      noLock();
-      setReg8(<i32>(op & 7), fetch8());
-      break;
-    case 0xB8: case 0xB9: case 0xBA: case 0xBB: case 0xBC: case 0xBD: case 0xBE: case 0xBF:
-      noLock();
-      setReg(size, <i32>(op & 7), fetchImm(size));
-      break;
-    case 0xC0: group2(8, 2); break;
-    case 0xC1: if (size == 32) group2(32, 2); else group2(16, 2); break;
-    case 0xD0: group2(8, 0); break;
-    case 0xD1: if (size == 32) group2(32, 0); else group2(16, 0); break;
-    case 0xD2: group2(8, 1); break;
-    case 0xD3: if (size == 32) group2(32, 1); else group2(16, 1); break;
-    case 0xC2: case 0xC3: { // RET, RET imm16
-      noLock();
-      const release = op == 0xC2 ? fetch16() : 0;
-      const target = peek(size, 0);
-      popDiscard(<u32>(size >> 3) + release);
-      jumpNear(target);
-      break;
-    }
-    case 0xC4: noLock(); loadFarPointer(ES); break;
-    case 0xC5: noLock(); loadFarPointer(DS); break;
-    case 0xC6: case 0xC7: { // MOV r/m, imm
-      decodeModrm();
-      noLock();
-      if (modrmReg != 0) raise(UD);
-      const s = op == 0xC6 ? 8 : size;
-      writeRM(s, fetchImm(s));
-      break;
-    }
-    case 0xC8: noLock(); enter(); break;
-    case 0xC9: noLock(); leave(); break;
-    case 0xD4: noLock(); aam(fetch8()); break;
-    case 0xD5: noLock(); aad(fetch8()); break;
-    case 0xD6: noLock(); setReg8(EAX, getCF() ? 0xFF : 0); break; // SALC
-    case 0xD7: { // XLAT
-      noLock();
-      const offset = (addressSize == 32 ? reg32(EBX) : reg16(EBX)) + reg8(EAX);
-      setReg8(EAX, read8(segBaseOf(dataSegment()) + (addressSize == 32 ? offset : offset & 0xFFFF)));
-      break;
-    }
-    case 0xD8: case 0xD9: case 0xDA: case 0xDB: case 0xDC: case 0xDD: case 0xDE: case 0xDF:
-      // x87 escape. There is no FPU: with CR0.EM or CR0.TS set that is #NM,
-      // which a kernel may use to emulate one; otherwise #UD.
-      decodeModrm();
-      if (cr0 & 0xC) raise(NM);
-      raise(UD);
-      break;
-    case 0xE0: case 0xE1: case 0xE2: case 0xE3: noLock(); loopForm(op); break;
-    case 0xE4: case 0xE5: { // IN AL/eAX, imm8
-      noLock();
-      const port = fetch8();
-      requireIopl();
-      const s = op == 0xE4 ? 8 : size;
-      setReg(s, EAX, portIn(port, s));
-      break;
-    }
-    case 0xE6: case 0xE7: { // OUT imm8, AL/eAX
-      noLock();
-      const port = fetch8();
-      requireIopl();
-      const s = op == 0xE6 ? 8 : size;
-      portOut(port, s, getReg(s, EAX));
-      break;
-    }
-    case 0xEC: case 0xED: { // IN AL/eAX, DX
-      noLock();
-      requireIopl();
-      const s = op == 0xEC ? 8 : size;
-      setReg(s, EAX, portIn(reg16(EDX), s));
-      break;
-    }
-    case 0xEE: case 0xEF: { // OUT DX, AL/eAX
-      noLock();
-      requireIopl();
-      const s = op == 0xEE ? 8 : size;
-      portOut(reg16(EDX), s, getReg(s, EAX));
-      break;
-    }
-    case 0xE8: { // CALL rel
-      noLock();
-      const displacement = size == 32 ? fetch32() : signExtend(16, fetch16());
-      push(size, eip);
-      jumpRelative(displacement);
-      break;
-    }
-    case 0xE9: { // JMP rel
-      noLock();
-      const displacement = size == 32 ? fetch32() : signExtend(16, fetch16());
-      jumpRelative(displacement);
-      break;
-    }
-    case 0xEB: noLock(); jumpRelative(signExtend(8, fetch8())); break;
-    case 0xF4: // HLT
-      noLock();
-      requireRing0();
-      halted = true;
-      break;
-    case 0xF5: noLock(); setFlagBits(CF, !getCF()); break; // CMC
-    case 0xF6: group3(8); break;
-    case 0xF7: if (size == 32) group3(32); else group3(16); break;
-    case 0xF8: noLock(); setFlagBits(CF, false); break;
-    case 0xF9: noLock(); setFlagBits(CF, true); break;
-    case 0xFA: noLock(); requireIopl(); setFlagBits(IF, false); break;
-    case 0xFB: noLock(); requireIopl(); setFlagBits(IF, true); break;
-    case 0xFC: noLock(); setFlagBits(DF, false); break;
-    case 0xFD: noLock(); setFlagBits(DF, true); break;
-    case 0xFE: { // INC/DEC r/m8
-      decodeModrm();
-      checkLock(modrmReg <= 1);
-      if (modrmReg > 1) raise(UD);
-      const v = readRM(8);
-      writeRM(8, modrmReg == 0 ? inc(8, v) : dec(8, v));
-      break;
-    }
-    case 0xFF: group5(size); break;
-    default:
-      raise(UD);
+  const op = opcode;
+  noLock();
+  const r = <i32>(op & 7);
+  setReg(size, r, inc(size, getReg(size, r)));
+}
+
+function op_48_4f(): void {
+  const size = operandSize;
+  const op = opcode;
+  noLock();
+  const r = <i32>(op & 7);
+  setReg(size, r, dec(size, getReg(size, r)));
+}
+
+function op_50_57(): void {
+  const size = operandSize;
+  const op = opcode;
+  noLock();
+  push(size, getReg(size, <i32>(op & 7)));
+}
+
+function op_58_5f(): void {
+  const size = operandSize;
+  const op = opcode;
+  noLock();
+  const v = pop(size);
+  setReg(size, <i32>(op & 7), v);
+}
+
+function op_60(): void {
+  noLock(); pushAll();
+}
+
+function op_61(): void {
+  noLock(); popAll();
+}
+
+function op_62(): void {
+  noLock(); bound();
+}
+
+function op_63(): void {
+  noLock(); arpl();
+}
+
+function op_68(): void {
+  const size = operandSize;
+  noLock(); push(size, fetchImm(size));
+}
+
+function op_6a(): void {
+  const size = operandSize;
+  noLock(); push(size, signExtend(8, fetch8()));
+}
+
+function op_69_6b(): void {
+  const size = operandSize;
+  const op = opcode;
+  decodeModrm();
+  noLock();
+  const a = readRM(size);
+  const b = op == 0x6B ? signExtend(8, fetch8()) : fetchImm(size);
+  setReg(size, modrmReg, imulTruncated(size, a, b));
+}
+
+function op_70_7f(): void {
+  const op = opcode;
+  noLock();
+  const displacement = signExtend(8, fetch8());
+  if (condition(<i32>(op & 15))) jumpRelative(displacement);
+}
+
+function op_80_82(): void {
+  group1(8, 8);
+}
+
+function op_81(): void {
+  const size = operandSize;
+  if (size == 32) group1(32, 32); else group1(16, 16);
+}
+
+function op_83(): void {
+  const size = operandSize;
+  if (size == 32) group1(32, 8); else group1(16, 8);
+}
+
+function op_84_85(): void {
+  const size = operandSize;
+  const op = opcode;
+  decodeModrm();
+  noLock();
+  const s = op == 0x84 ? 8 : size;
+  alu(ALU_AND, s, readRM(s), getReg(s, modrmReg));
+}
+
+function op_86(): void {
+  xchgForm(8);
+}
+
+function op_87(): void {
+  const size = operandSize;
+  if (size == 32) xchgForm(32); else xchgForm(16);
+}
+
+function op_88(): void {
+  const op = opcode;
+  movForm(op, 8);
+}
+
+function op_8a(): void {
+  const op = opcode;
+  movForm(op, 8);
+}
+
+function op_89_8b(): void {
+  const size = operandSize;
+  const op = opcode;
+  if (size == 32) movForm(op, 32); else movForm(op, 16);
+}
+
+function op_8c(): void {
+  const size = operandSize;
+  // MOV r/m, Sreg
+  decodeModrm();
+  noLock();
+  if (modrmReg > 5) raise(UD);
+  const selector = segSelector(modrmReg);
+  if (modrmIsReg) setReg(size, modrmRm, selector);
+  else writeMemoryOperand(16, selector);
+}
+
+function op_8d(): void {
+  const size = operandSize;
+  // LEA
+  decodeModrm();
+  noLock();
+  if (modrmIsReg) raise(UD);
+  setReg(size, modrmReg, effectiveOffset);
+}
+
+function op_8e(): void {
+  // MOV Sreg, r/m16
+  decodeModrm();
+  noLock();
+  if (modrmReg > 5 || modrmReg == CS) raise(UD);
+  loadSegment(modrmReg, readRM(16));
+}
+
+function op_8f(): void {
+  const size = operandSize;
+  // POP r/m: an ESP-based address is computed after the pop
+  decodeModrmAfterPop(<u32>(size >> 3));
+  noLock();
+  if (modrmReg != 0) raise(UD);
+  const v = peek(size, 0);
+  if (modrmIsReg) {
+    popDiscard(<u32>(size >> 3));
+    setReg(size, modrmRm, v);
+  } else {
+    writeMemoryOperand(size, v);
+    popDiscard(<u32>(size >> 3));
   }
 }
+
+function op_90(): void {
+  noLock(); // NOP, XCHG eAX,eAX, and PAUSE (F3 90)
+}
+
+function op_91_97(): void {
+  const size = operandSize;
+  const op = opcode;
+  noLock();
+  const r = <i32>(op & 7);
+  const a = getReg(size, EAX);
+  setReg(size, EAX, getReg(size, r));
+  setReg(size, r, a);
+}
+
+function op_98(): void {
+  const size = operandSize;
+  // CBW, CWDE
+  noLock();
+  if (size == 32) setReg32(EAX, signExtend(16, reg32(EAX)));
+  else setReg16(EAX, signExtend(8, reg32(EAX)));
+}
+
+function op_99(): void {
+  const size = operandSize;
+  // CWD, CDQ
+  noLock();
+  if (size == 32) setReg32(EDX, <u32>(<i32>reg32(EAX) >> 31));
+  else setReg16(EDX, (reg16(EAX) & 0x8000) ? 0xFFFF : 0);
+}
+
+function op_9b(): void {
+  noLock(); if ((cr0 & 0xA) == 0xA) raise(NM); return; // WAIT: no FPU to wait for
+}
+
+function op_9c(): void {
+  noLock(); pushFlags();
+}
+
+function op_9d(): void {
+  noLock(); popFlags();
+}
+
+function op_9e(): void {
+  // SAHF
+  noLock();
+  const mask = SF | ZF | AF | PF | CF;
+  materialize();
+  setEflags((getEflags() & ~mask) | (reg8(4) & mask));
+}
+
+function op_9f(): void {
+  // LAHF
+  noLock();
+  setReg8(4, (getEflags() & (SF | ZF | AF | PF | CF)) | 2);
+}
+
+function op_a0(): void {
+  noLock(); setReg8(EAX, readSegment(8, dataSegment(), moffsOffset()));
+}
+
+function op_a1(): void {
+  const size = operandSize;
+  noLock(); setReg(size, EAX, readSegment(size, dataSegment(), moffsOffset()));
+}
+
+function op_a2(): void {
+  noLock(); writeSegment(8, dataSegment(), moffsOffset(), reg8(EAX));
+}
+
+function op_a3(): void {
+  const size = operandSize;
+  noLock(); writeSegment(size, dataSegment(), moffsOffset(), getReg(size, EAX));
+}
+
+function op_a4(): void {
+  noLock(); stringOp(MOVS, 8);
+}
+
+function op_a5(): void {
+  const size = operandSize;
+  noLock(); stringOp(MOVS, size);
+}
+
+function op_a6(): void {
+  noLock(); stringOp(CMPS, 8);
+}
+
+function op_a7(): void {
+  const size = operandSize;
+  noLock(); stringOp(CMPS, size);
+}
+
+function op_a8(): void {
+  noLock(); alu(ALU_AND, 8, reg8(EAX), fetch8());
+}
+
+function op_a9(): void {
+  const size = operandSize;
+  noLock(); alu(ALU_AND, size, getReg(size, EAX), fetchImm(size));
+}
+
+function op_aa(): void {
+  noLock(); stringOp(STOS, 8);
+}
+
+function op_ab(): void {
+  const size = operandSize;
+  noLock(); stringOp(STOS, size);
+}
+
+function op_ac(): void {
+  noLock(); stringOp(LODS, 8);
+}
+
+function op_ad(): void {
+  const size = operandSize;
+  noLock(); stringOp(LODS, size);
+}
+
+function op_ae(): void {
+  noLock(); stringOp(SCAS, 8);
+}
+
+function op_af(): void {
+  const size = operandSize;
+  noLock(); stringOp(SCAS, size);
+}
+
+function op_b0_b7(): void {
+  const op = opcode;
+  noLock();
+  setReg8(<i32>(op & 7), fetch8());
+}
+
+function op_b8_bf(): void {
+  const size = operandSize;
+  const op = opcode;
+  noLock();
+  setReg(size, <i32>(op & 7), fetchImm(size));
+}
+
+function op_c0(): void {
+  group2(8, 2);
+}
+
+function op_c1(): void {
+  const size = operandSize;
+  if (size == 32) group2(32, 2); else group2(16, 2);
+}
+
+function op_d0(): void {
+  group2(8, 0);
+}
+
+function op_d1(): void {
+  const size = operandSize;
+  if (size == 32) group2(32, 0); else group2(16, 0);
+}
+
+function op_d2(): void {
+  group2(8, 1);
+}
+
+function op_d3(): void {
+  const size = operandSize;
+  if (size == 32) group2(32, 1); else group2(16, 1);
+}
+
+function op_c2_c3(): void {
+  const size = operandSize;
+  const op = opcode;
+  // RET, RET imm16
+  noLock();
+  const release = op == 0xC2 ? fetch16() : 0;
+  const target = peek(size, 0);
+  popDiscard(<u32>(size >> 3) + release);
+  jumpNear(target);
+}
+
+function op_c4(): void {
+  noLock(); loadFarPointer(ES);
+}
+
+function op_c5(): void {
+  noLock(); loadFarPointer(DS);
+}
+
+function op_c6_c7(): void {
+  const size = operandSize;
+  const op = opcode;
+  // MOV r/m, imm
+  decodeModrm();
+  noLock();
+  if (modrmReg != 0) raise(UD);
+  const s = op == 0xC6 ? 8 : size;
+  writeRM(s, fetchImm(s));
+}
+
+function op_c8(): void {
+  noLock(); enter();
+}
+
+function op_c9(): void {
+  noLock(); leave();
+}
+
+function op_d4(): void {
+  noLock(); aam(fetch8());
+}
+
+function op_d5(): void {
+  noLock(); aad(fetch8());
+}
+
+function op_d6(): void {
+  noLock(); setReg8(EAX, getCF() ? 0xFF : 0); return; // SALC
+}
+
+function op_d7(): void {
+  // XLAT
+  noLock();
+  const offset = (addressSize == 32 ? reg32(EBX) : reg16(EBX)) + reg8(EAX);
+  setReg8(EAX, readSegment(8, dataSegment(), addressSize == 32 ? offset : offset & 0xFFFF));
+}
+
+function op_d8_df(): void {
+  // x87 escape. There is no FPU: with CR0.EM or CR0.TS set that is #NM,
+  // which a kernel may use to emulate one; otherwise #UD.
+  decodeModrm();
+  if (cr0 & 0xC) raise(NM);
+  raise(UD);
+}
+
+function op_e0_e3(): void {
+  const op = opcode;
+  noLock(); loopForm(op);
+}
+
+function op_e4_e5(): void {
+  const size = operandSize;
+  const op = opcode;
+  // IN AL/eAX, imm8
+  noLock();
+  const port = fetch8();
+  requireIopl();
+  const s = op == 0xE4 ? 8 : size;
+  setReg(s, EAX, portIn(port, s));
+}
+
+function op_e6_e7(): void {
+  const size = operandSize;
+  const op = opcode;
+  // OUT imm8, AL/eAX
+  noLock();
+  const port = fetch8();
+  requireIopl();
+  const s = op == 0xE6 ? 8 : size;
+  portOut(port, s, getReg(s, EAX));
+}
+
+function op_ec_ed(): void {
+  const size = operandSize;
+  const op = opcode;
+  // IN AL/eAX, DX
+  noLock();
+  requireIopl();
+  const s = op == 0xEC ? 8 : size;
+  setReg(s, EAX, portIn(reg16(EDX), s));
+}
+
+function op_ee_ef(): void {
+  const size = operandSize;
+  const op = opcode;
+  // OUT DX, AL/eAX
+  noLock();
+  requireIopl();
+  const s = op == 0xEE ? 8 : size;
+  portOut(reg16(EDX), s, getReg(s, EAX));
+}
+
+function op_e8(): void {
+  const size = operandSize;
+  // CALL rel
+  noLock();
+  const displacement = size == 32 ? fetch32() : signExtend(16, fetch16());
+  push(size, eip);
+  jumpRelative(displacement);
+}
+
+function op_e9(): void {
+  const size = operandSize;
+  // JMP rel
+  noLock();
+  const displacement = size == 32 ? fetch32() : signExtend(16, fetch16());
+  jumpRelative(displacement);
+}
+
+function op_eb(): void {
+  noLock(); jumpRelative(signExtend(8, fetch8()));
+}
+
+function op_f4(): void {
+  // HLT
+  noLock();
+  requireRing0();
+  halted = true;
+}
+
+function op_f5(): void {
+  noLock(); setFlagBits(CF, !getCF()); return; // CMC
+}
+
+function op_f6(): void {
+  group3(8);
+}
+
+function op_f7(): void {
+  const size = operandSize;
+  if (size == 32) group3(32); else group3(16);
+}
+
+function op_f8(): void {
+  noLock(); setFlagBits(CF, false);
+}
+
+function op_f9(): void {
+  noLock(); setFlagBits(CF, true);
+}
+
+function op_fa(): void {
+  noLock(); requireIopl(); setFlagBits(IF, false);
+}
+
+function op_fb(): void {
+  noLock(); requireIopl(); setFlagBits(IF, true);
+}
+
+function op_fc(): void {
+  noLock(); setFlagBits(DF, false);
+}
+
+function op_fd(): void {
+  noLock(); setFlagBits(DF, true);
+}
+
+function op_fe(): void {
+  // INC/DEC r/m8
+  decodeModrm();
+  checkLock(modrmReg <= 1);
+  if (modrmReg > 1) raise(UD);
+  const v = readRMForUpdate(8);
+  writeRM(8, modrmReg == 0 ? inc(8, v) : dec(8, v));
+}
+
+function op_ff(): void {
+  const size = operandSize;
+  group5(size);
+}
+
+function op_undefined(): void {
+  raise(UD);
+}
+
+// INT3, INT n, INTO: software interrupts, reported to the host for now
+// (delivery through the IDT arrives with the protected-mode machine).
+function op_cc(): void { noLock(); raiseTrap(BP); }
+function op_cd(): void { noLock(); raiseTrap(<i32>fetch8()); }
+function op_ce(): void { noLock(); if (getOF()) raiseTrap(OF_VECTOR); }
+
+const ONE_BYTE: StaticArray<() => void> = [
+  op_00, op_01, op_02, op_03, op_04, op_05, op_06, op_07, // 00
+  op_08, op_09, op_0a, op_0b, op_0c, op_0d, op_0e, op_0f, // 08
+  op_10, op_11, op_12, op_13, op_14, op_15, op_16, op_17, // 10
+  op_18, op_19, op_1a, op_1b, op_1c, op_1d, op_1e, op_1f, // 18
+  op_20, op_21, op_22, op_23, op_24, op_25, op_undefined, op_27, // 20
+  op_28, op_29, op_2a, op_2b, op_2c, op_2d, op_undefined, op_2f, // 28
+  op_30, op_31, op_32, op_33, op_34, op_35, op_undefined, op_37, // 30
+  op_38, op_39, op_3a, op_3b, op_3c, op_3d, op_undefined, op_3f, // 38
+  op_40_47, op_40_47, op_40_47, op_40_47, op_40_47, op_40_47, op_40_47, op_40_47, // 40
+  op_48_4f, op_48_4f, op_48_4f, op_48_4f, op_48_4f, op_48_4f, op_48_4f, op_48_4f, // 48
+  op_50_57, op_50_57, op_50_57, op_50_57, op_50_57, op_50_57, op_50_57, op_50_57, // 50
+  op_58_5f, op_58_5f, op_58_5f, op_58_5f, op_58_5f, op_58_5f, op_58_5f, op_58_5f, // 58
+  op_60, op_61, op_62, op_63, op_undefined, op_undefined, op_undefined, op_undefined, // 60
+  op_68, op_69_6b, op_6a, op_69_6b, op_undefined, op_undefined, op_undefined, op_undefined, // 68
+  op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, // 70
+  op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, // 78
+  op_80_82, op_81, op_80_82, op_83, op_84_85, op_84_85, op_86, op_87, // 80
+  op_88, op_89_8b, op_8a, op_89_8b, op_8c, op_8d, op_8e, op_8f, // 88
+  op_90, op_91_97, op_91_97, op_91_97, op_91_97, op_91_97, op_91_97, op_91_97, // 90
+  op_98, op_99, op_undefined, op_9b, op_9c, op_9d, op_9e, op_9f, // 98
+  op_a0, op_a1, op_a2, op_a3, op_a4, op_a5, op_a6, op_a7, // A0
+  op_a8, op_a9, op_aa, op_ab, op_ac, op_ad, op_ae, op_af, // A8
+  op_b0_b7, op_b0_b7, op_b0_b7, op_b0_b7, op_b0_b7, op_b0_b7, op_b0_b7, op_b0_b7, // B0
+  op_b8_bf, op_b8_bf, op_b8_bf, op_b8_bf, op_b8_bf, op_b8_bf, op_b8_bf, op_b8_bf, // B8
+  op_c0, op_c1, op_c2_c3, op_c2_c3, op_c4, op_c5, op_c6_c7, op_c6_c7, // C0
+  op_c8, op_c9, op_undefined, op_undefined, op_cc, op_cd, op_ce, op_undefined, // C8
+  op_d0, op_d1, op_d2, op_d3, op_d4, op_d5, op_d6, op_d7, // D0
+  op_d8_df, op_d8_df, op_d8_df, op_d8_df, op_d8_df, op_d8_df, op_d8_df, op_d8_df, // D8
+  op_e0_e3, op_e0_e3, op_e0_e3, op_e0_e3, op_e4_e5, op_e4_e5, op_e6_e7, op_e6_e7, // E0
+  op_e8, op_e9, op_undefined, op_eb, op_ec_ed, op_ec_ed, op_ee_ef, op_ee_ef, // E8
+  op_undefined, op_undefined, op_undefined, op_undefined, op_f4, op_f5, op_f6, op_f7, // F0
+  op_f8, op_f9, op_fa, op_fb, op_fc, op_fd, op_fe, op_ff, // F8
+];
 
 // Group 5 (FF): INC DEC CALL JMP PUSH on r/m.
 function group5(size: i32): void {
@@ -621,11 +970,51 @@ function group5(size: i32): void {
   const sub = modrmReg;
   checkLock(sub <= 1);
   switch (sub) {
-    case 0: { const v = readRM(size); writeRM(size, inc(size, v)); break; }
-    case 1: { const v = readRM(size); writeRM(size, dec(size, v)); break; }
+    case 0: { const v = readRMForUpdate(size); writeRM(size, inc(size, v)); break; }
+    case 1: { const v = readRMForUpdate(size); writeRM(size, dec(size, v)); break; }
     case 2: { const target = readRM(size); push(size, eip); jumpNear(target); break; }
     case 4: jumpNear(readRM(size)); break;
     case 6: push(size, readRM(size)); break;
     default: raise(UD); // far CALL/JMP arrive with protected mode
   }
 }
+
+// Executes one instruction at EIP.
+export function executeInstruction(): void {
+  instructionStart = eip;
+  resetPrefixes();
+  opcode = fetch8();
+  unchecked(ONE_BYTE[opcode])();
+}
+
+// A prefix records itself and dispatches the byte after it. An instruction
+// may carry any number of prefixes but be at most 15 bytes long.
+@inline function afterPrefix(): void {
+  opcode = fetch8();
+  checkLength();
+  unchecked(ONE_BYTE[opcode])();
+}
+function prefixES(): void { setSegmentOverride(ES); afterPrefix(); }
+function prefixCS(): void { setSegmentOverride(CS); afterPrefix(); }
+function prefixSS(): void { setSegmentOverride(SS); afterPrefix(); }
+function prefixDS(): void { setSegmentOverride(DS); afterPrefix(); }
+function prefixFS(): void { setSegmentOverride(FS); afterPrefix(); }
+function prefixGS(): void { setSegmentOverride(GS); afterPrefix(); }
+function prefixOperandSize(): void { setOperandSizePrefix(); afterPrefix(); }
+function prefixAddressSize(): void { setAddressSizePrefix(); afterPrefix(); }
+function prefixLock(): void { setLockPrefix(); afterPrefix(); }
+function prefixRepne(): void { setRepPrefix(0xF2); afterPrefix(); }
+function prefixRep(): void { setRepPrefix(0xF3); afterPrefix(); }
+
+// Prefixes enter the table here, after it exists, because they dispatch through it.
+ONE_BYTE[0x26] = prefixES;
+ONE_BYTE[0x2E] = prefixCS;
+ONE_BYTE[0x36] = prefixSS;
+ONE_BYTE[0x3E] = prefixDS;
+ONE_BYTE[0x64] = prefixFS;
+ONE_BYTE[0x65] = prefixGS;
+ONE_BYTE[0x66] = prefixOperandSize;
+ONE_BYTE[0x67] = prefixAddressSize;
+ONE_BYTE[0xF0] = prefixLock;
+ONE_BYTE[0xF2] = prefixRepne;
+ONE_BYTE[0xF3] = prefixRep;

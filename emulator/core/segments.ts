@@ -24,6 +24,55 @@ export const ACCESS_PRESENT: u32 = 1 << 7;
 export const ACCESS_DB: u32 = 1 << 14;           // default operand size 32 / big stack
 export const ACCESS_GRANULARITY: u32 = 1 << 15;
 
+// Per segment register: may an access skip the type and limit check?
+// Bit 0 for reads, bit 1 for writes: set for flat (4 GiB, expand-up)
+// segments of the right type, which is nearly every access a flat-model OS
+// makes.
+const SEG_FAST: usize = memory.data(8);
+const FAST_READ: u8 = 1, FAST_WRITE: u8 = 2;
+
+function updateFastPath(seg: i32, limit: u32, access: u32): void {
+  let fast: u8 = 0;
+  const usable = (access & ACCESS_PRESENT) != 0 && (access & ACCESS_S) != 0;
+  const isCode = (access & ACCESS_TYPE_CODE) != 0;
+  const expandDown = !isCode && (access & 4) != 0;
+  if (usable && limit == 0xFFFFFFFF && !expandDown) {
+    if (!isCode || (access & ACCESS_TYPE_WRITABLE) != 0) fast |= FAST_READ;
+    if (!isCode && (access & ACCESS_TYPE_WRITABLE) != 0) fast |= FAST_WRITE;
+  }
+  store<u8>(SEG_FAST + <usize>seg, fast);
+}
+
+// Checks an access of `bytes` at `offset` in segment `seg`, as the SDM's
+// protected-mode rules require: #GP(0) (#SS(0) for SS) for a null segment,
+// a write to code or read-only data, a read of execute-only code, or an
+// offset beyond the limit.
+@inline export function checkSegmentAccess(seg: i32, offset: u32, bytes: u32, write: bool): void {
+  if ((load<u8>(SEG_FAST + <usize>seg) & (write ? FAST_WRITE : FAST_READ)) == 0) {
+    checkSegmentAccessSlow(seg, offset, bytes, write);
+  }
+}
+
+function checkSegmentAccessSlow(seg: i32, offset: u32, bytes: u32, write: bool): void {
+  const at = <usize>seg << 2;
+  const access = load<u32>(SEG_ACCESS + at);
+  const limit = load<u32>(SEG_LIMIT + at);
+  const fault = seg == SS ? SS_FAULT : GP;
+  const isCode = (access & ACCESS_TYPE_CODE) != 0;
+  if (cr0 & 1) {
+    if ((access & ACCESS_PRESENT) == 0) raise(fault, 0);
+    if (write && (isCode || (access & ACCESS_TYPE_WRITABLE) == 0)) raise(GP, 0);
+    if (!write && isCode && (access & ACCESS_TYPE_WRITABLE) == 0) raise(GP, 0);
+  }
+  const last = offset + bytes - 1;
+  if (!isCode && (access & 4) != 0) { // expand-down: valid above the limit
+    const upper: u32 = (access & ACCESS_DB) ? 0xFFFFFFFF : 0xFFFF;
+    if (offset <= limit || last > upper || last < offset) raise(fault, 0);
+  } else if (last > limit || last < offset) {
+    raise(fault, 0);
+  }
+}
+
 // Sets the visible selector and hidden cache directly (reset, boot loaders,
 // and the host preparing a machine state).
 export function setSegmentCache(seg: i32, selector: u32, base: u32, limit: u32, access: u32): void {
@@ -32,6 +81,7 @@ export function setSegmentCache(seg: i32, selector: u32, base: u32, limit: u32, 
   store<u32>(SEG_BASE + at, base);
   store<u32>(SEG_LIMIT + at, limit);
   store<u32>(SEG_ACCESS + at, access);
+  updateFastPath(seg, limit, access);
   if (seg == CS) {
     code32 = (access & ACCESS_DB) != 0;
     if (cr0 & 1) cpl = <i32>(selector & 3);
@@ -48,6 +98,7 @@ export function loadSegment(seg: i32, selectorIn: u32): void {
     const at = <usize>seg << 2;
     store<u32>(SEG_SELECTOR + at, selector);
     store<u32>(SEG_BASE + at, selector << 4);
+    updateFastPath(seg, load<u32>(SEG_LIMIT + at), load<u32>(SEG_ACCESS + at));
     return;
   }
   const index = selector & 0xFFF8;

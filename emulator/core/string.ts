@@ -8,7 +8,7 @@
 // leaves the earlier iterations done and the faulting one undone, as on
 // hardware. Each iteration counts as one executed instruction.
 
-import { readSized, writeSized } from "./memory";
+import { readSegment, writeSegment } from "./operands";
 import { alu, ALU_CMP } from "./alu";
 import { getDF, getZF } from "./flags";
 import {
@@ -34,33 +34,33 @@ export const MOVS = 0, STOS = 1, LODS = 2, CMPS = 3, SCAS = 4;
   const di = indexReg(EDI);
   switch (kind) {
     case MOVS: {
-      const v = readSized(size, segBase(dataSegment()) + si);
-      writeSized(size, segBase(ES) + di, v);
+      const v = readSegment(size, dataSegment(), si);
+      writeSegment(size, ES, di, v);
       setIndexReg(ESI, si + step);
       setIndexReg(EDI, di + step);
       break;
     }
     case STOS: {
-      writeSized(size, segBase(ES) + di, getReg(size, EAX));
+      writeSegment(size, ES, di, getReg(size, EAX));
       setIndexReg(EDI, di + step);
       break;
     }
     case LODS: {
-      const v = readSized(size, segBase(dataSegment()) + si);
+      const v = readSegment(size, dataSegment(), si);
       setReg(size, EAX, v);
       setIndexReg(ESI, si + step);
       break;
     }
     case CMPS: {
-      const a = readSized(size, segBase(dataSegment()) + si);
-      const b = readSized(size, segBase(ES) + di);
+      const a = readSegment(size, dataSegment(), si);
+      const b = readSegment(size, ES, di);
       alu(ALU_CMP, size, a, b);
       setIndexReg(ESI, si + step);
       setIndexReg(EDI, di + step);
       break;
     }
     default: { // SCAS
-      const b = readSized(size, segBase(ES) + di);
+      const b = readSegment(size, ES, di);
       alu(ALU_CMP, size, getReg(size, EAX), b);
       setIndexReg(EDI, di + step);
       break;

@@ -31,6 +31,9 @@ export interface FixtureCase {
     eflags: number;
     flagmask: number;
     mem: [number, string][];
+    err?: number;
+    sregs?: number[];
+    undef_regs?: number[];
   };
 }
 
@@ -113,7 +116,15 @@ export function runCase(cpu: Cpu, c: FixtureCase): string[] {
   const vector = result.reason === 'exception' ? result.vector! : -1;
   if (vector !== c.out.vector) diffs.push(`vector ${vector} (${result.reason}), expected ${c.out.vector}`);
   if (cpu.eip !== c.out.eip >>> 0) diffs.push(`eip ${hex(cpu.eip)}, expected ${hex(c.out.eip)}`);
+  if (c.out.err !== undefined && result.errorCode !== c.out.err) {
+    diffs.push(`error code ${result.errorCode}, expected ${c.out.err}`);
+  }
+  if (c.out.sregs) {
+    const got = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS].map((s) => cpu.segmentSelector(s));
+    if (got.join() !== c.out.sregs.join()) diffs.push(`selectors ${got}, expected ${c.out.sregs}`);
+  }
   for (let r = 0; r < 8; r++) {
+    if (c.out.undef_regs?.includes(r)) continue;
     const got = cpu.getReg(r as Reg);
     if (got !== c.out.regs[r] >>> 0) diffs.push(`${REG_NAMES[r]} ${hex(got)}, expected ${hex(c.out.regs[r])}`);
   }
