@@ -4,7 +4,7 @@
 
 import {
   setLazy, getCF, stored, CF,
-  LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC,
+  LAZY_ADD, LAZY_SUB, LAZY_SBB, LAZY_LOGIC, LAZY_INC, LAZY_DEC,
 } from "./flags";
 import { sizeMask } from "./state";
 
@@ -29,7 +29,7 @@ export const ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3,
       break;
     case ALU_SBB:
       res = dst - src - (getCF() ? 1 : 0);
-      setLazy(LAZY_SUB, size, dst, src, res);
+      setLazy(LAZY_SBB, size, dst, src, res);
       break;
     case ALU_AND:
       res = dst & src;

@@ -121,20 +121,20 @@ export let effectiveSegment: i32 = DS;
 let espIsBase: bool = false;
 
 // Fetches ModRM, SIB and displacement and computes the effective address.
-export function decodeModrm(): void {
+@inline export function decodeModrm(): void {
   const m = fetch8();
   modrm = m;
   modrmReg = <i32>((m >> 3) & 7);
   modrmRm = <i32>(m & 7);
+  modrmIsReg = m >= 0xC0;
+  if (m < 0xC0) decodeMemoryOperand(m);
+}
+
+function decodeMemoryOperand(m: u32): void {
   const mod = m >> 6;
-  if (mod == 3) {
-    modrmIsReg = true;
-    return;
-  }
-  modrmIsReg = false;
   espIsBase = false;
-  if (addressSize == 32) decodeAddress32(mod, modrmRm);
-  else decodeAddress16(mod, modrmRm);
+  if (addressSize == 32) decodeAddress32(mod, <i32>(m & 7));
+  else decodeAddress16(mod, <i32>(m & 7));
   if (segmentOverride >= 0) effectiveSegment = segmentOverride;
 }
 

@@ -929,40 +929,183 @@ function op_cc(): void { noLock(); raiseTrap(BP); }
 function op_cd(): void { noLock(); raiseTrap(<i32>fetch8()); }
 function op_ce(): void { noLock(); if (getOF()) raiseTrap(OF_VECTOR); }
 
-const ONE_BYTE: StaticArray<() => void> = [
-  op_00, op_01, op_02, op_03, op_04, op_05, op_06, op_07, // 00
-  op_08, op_09, op_0a, op_0b, op_0c, op_0d, op_0e, op_0f, // 08
-  op_10, op_11, op_12, op_13, op_14, op_15, op_16, op_17, // 10
-  op_18, op_19, op_1a, op_1b, op_1c, op_1d, op_1e, op_1f, // 18
-  op_20, op_21, op_22, op_23, op_24, op_25, op_undefined, op_27, // 20
-  op_28, op_29, op_2a, op_2b, op_2c, op_2d, op_undefined, op_2f, // 28
-  op_30, op_31, op_32, op_33, op_34, op_35, op_undefined, op_37, // 30
-  op_38, op_39, op_3a, op_3b, op_3c, op_3d, op_undefined, op_3f, // 38
-  op_40_47, op_40_47, op_40_47, op_40_47, op_40_47, op_40_47, op_40_47, op_40_47, // 40
-  op_48_4f, op_48_4f, op_48_4f, op_48_4f, op_48_4f, op_48_4f, op_48_4f, op_48_4f, // 48
-  op_50_57, op_50_57, op_50_57, op_50_57, op_50_57, op_50_57, op_50_57, op_50_57, // 50
-  op_58_5f, op_58_5f, op_58_5f, op_58_5f, op_58_5f, op_58_5f, op_58_5f, op_58_5f, // 58
-  op_60, op_61, op_62, op_63, op_undefined, op_undefined, op_undefined, op_undefined, // 60
-  op_68, op_69_6b, op_6a, op_69_6b, op_undefined, op_undefined, op_undefined, op_undefined, // 68
-  op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, // 70
-  op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, op_70_7f, // 78
-  op_80_82, op_81, op_80_82, op_83, op_84_85, op_84_85, op_86, op_87, // 80
-  op_88, op_89_8b, op_8a, op_89_8b, op_8c, op_8d, op_8e, op_8f, // 88
-  op_90, op_91_97, op_91_97, op_91_97, op_91_97, op_91_97, op_91_97, op_91_97, // 90
-  op_98, op_99, op_undefined, op_9b, op_9c, op_9d, op_9e, op_9f, // 98
-  op_a0, op_a1, op_a2, op_a3, op_a4, op_a5, op_a6, op_a7, // A0
-  op_a8, op_a9, op_aa, op_ab, op_ac, op_ad, op_ae, op_af, // A8
-  op_b0_b7, op_b0_b7, op_b0_b7, op_b0_b7, op_b0_b7, op_b0_b7, op_b0_b7, op_b0_b7, // B0
-  op_b8_bf, op_b8_bf, op_b8_bf, op_b8_bf, op_b8_bf, op_b8_bf, op_b8_bf, op_b8_bf, // B8
-  op_c0, op_c1, op_c2_c3, op_c2_c3, op_c4, op_c5, op_c6_c7, op_c6_c7, // C0
-  op_c8, op_c9, op_undefined, op_undefined, op_cc, op_cd, op_ce, op_undefined, // C8
-  op_d0, op_d1, op_d2, op_d3, op_d4, op_d5, op_d6, op_d7, // D0
-  op_d8_df, op_d8_df, op_d8_df, op_d8_df, op_d8_df, op_d8_df, op_d8_df, op_d8_df, // D8
-  op_e0_e3, op_e0_e3, op_e0_e3, op_e0_e3, op_e4_e5, op_e4_e5, op_e6_e7, op_e6_e7, // E0
-  op_e8, op_e9, op_undefined, op_eb, op_ec_ed, op_ec_ed, op_ee_ef, op_ee_ef, // E8
-  op_undefined, op_undefined, op_undefined, op_undefined, op_f4, op_f5, op_f6, op_f7, // F0
-  op_f8, op_f9, op_fa, op_fb, op_fc, op_fd, op_fe, op_ff, // F8
-];
+// The opcode map: opcode byte -> handler (a br_table of direct calls).
+function dispatchOneByte(op: u32): void {
+  switch (op) {
+    case 0x00: op_00(); return;
+    case 0x01: op_01(); return;
+    case 0x02: op_02(); return;
+    case 0x03: op_03(); return;
+    case 0x04: op_04(); return;
+    case 0x05: op_05(); return;
+    case 0x06: op_06(); return;
+    case 0x07: op_07(); return;
+    case 0x08: op_08(); return;
+    case 0x09: op_09(); return;
+    case 0x0A: op_0a(); return;
+    case 0x0B: op_0b(); return;
+    case 0x0C: op_0c(); return;
+    case 0x0D: op_0d(); return;
+    case 0x0E: op_0e(); return;
+    case 0x0F: op_0f(); return;
+    case 0x10: op_10(); return;
+    case 0x11: op_11(); return;
+    case 0x12: op_12(); return;
+    case 0x13: op_13(); return;
+    case 0x14: op_14(); return;
+    case 0x15: op_15(); return;
+    case 0x16: op_16(); return;
+    case 0x17: op_17(); return;
+    case 0x18: op_18(); return;
+    case 0x19: op_19(); return;
+    case 0x1A: op_1a(); return;
+    case 0x1B: op_1b(); return;
+    case 0x1C: op_1c(); return;
+    case 0x1D: op_1d(); return;
+    case 0x1E: op_1e(); return;
+    case 0x1F: op_1f(); return;
+    case 0x20: op_20(); return;
+    case 0x21: op_21(); return;
+    case 0x22: op_22(); return;
+    case 0x23: op_23(); return;
+    case 0x24: op_24(); return;
+    case 0x25: op_25(); return;
+    case 0x26: prefixES(); return;
+    case 0x27: op_27(); return;
+    case 0x28: op_28(); return;
+    case 0x29: op_29(); return;
+    case 0x2A: op_2a(); return;
+    case 0x2B: op_2b(); return;
+    case 0x2C: op_2c(); return;
+    case 0x2D: op_2d(); return;
+    case 0x2E: prefixCS(); return;
+    case 0x2F: op_2f(); return;
+    case 0x30: op_30(); return;
+    case 0x31: op_31(); return;
+    case 0x32: op_32(); return;
+    case 0x33: op_33(); return;
+    case 0x34: op_34(); return;
+    case 0x35: op_35(); return;
+    case 0x36: prefixSS(); return;
+    case 0x37: op_37(); return;
+    case 0x38: op_38(); return;
+    case 0x39: op_39(); return;
+    case 0x3A: op_3a(); return;
+    case 0x3B: op_3b(); return;
+    case 0x3C: op_3c(); return;
+    case 0x3D: op_3d(); return;
+    case 0x3E: prefixDS(); return;
+    case 0x3F: op_3f(); return;
+    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47: op_40_47(); return;
+    case 0x48: case 0x49: case 0x4A: case 0x4B: case 0x4C: case 0x4D: case 0x4E: case 0x4F: op_48_4f(); return;
+    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: op_50_57(); return;
+    case 0x58: case 0x59: case 0x5A: case 0x5B: case 0x5C: case 0x5D: case 0x5E: case 0x5F: op_58_5f(); return;
+    case 0x60: op_60(); return;
+    case 0x61: op_61(); return;
+    case 0x62: op_62(); return;
+    case 0x63: op_63(); return;
+    case 0x64: prefixFS(); return;
+    case 0x65: prefixGS(); return;
+    case 0x66: prefixOperandSize(); return;
+    case 0x67: prefixAddressSize(); return;
+    case 0x68: op_68(); return;
+    case 0x69: op_69_6b(); return;
+    case 0x6A: op_6a(); return;
+    case 0x6B: op_69_6b(); return;
+    case 0x6C: case 0x6D: case 0x6E: case 0x6F: op_undefined(); return;
+    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77: case 0x78: case 0x79: case 0x7A: case 0x7B: case 0x7C: case 0x7D: case 0x7E: case 0x7F: op_70_7f(); return;
+    case 0x80: op_80_82(); return;
+    case 0x81: op_81(); return;
+    case 0x82: op_80_82(); return;
+    case 0x83: op_83(); return;
+    case 0x84: case 0x85: op_84_85(); return;
+    case 0x86: op_86(); return;
+    case 0x87: op_87(); return;
+    case 0x88: op_88(); return;
+    case 0x89: op_89_8b(); return;
+    case 0x8A: op_8a(); return;
+    case 0x8B: op_89_8b(); return;
+    case 0x8C: op_8c(); return;
+    case 0x8D: op_8d(); return;
+    case 0x8E: op_8e(); return;
+    case 0x8F: op_8f(); return;
+    case 0x90: op_90(); return;
+    case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: op_91_97(); return;
+    case 0x98: op_98(); return;
+    case 0x99: op_99(); return;
+    case 0x9A: op_undefined(); return;
+    case 0x9B: op_9b(); return;
+    case 0x9C: op_9c(); return;
+    case 0x9D: op_9d(); return;
+    case 0x9E: op_9e(); return;
+    case 0x9F: op_9f(); return;
+    case 0xA0: op_a0(); return;
+    case 0xA1: op_a1(); return;
+    case 0xA2: op_a2(); return;
+    case 0xA3: op_a3(); return;
+    case 0xA4: op_a4(); return;
+    case 0xA5: op_a5(); return;
+    case 0xA6: op_a6(); return;
+    case 0xA7: op_a7(); return;
+    case 0xA8: op_a8(); return;
+    case 0xA9: op_a9(); return;
+    case 0xAA: op_aa(); return;
+    case 0xAB: op_ab(); return;
+    case 0xAC: op_ac(); return;
+    case 0xAD: op_ad(); return;
+    case 0xAE: op_ae(); return;
+    case 0xAF: op_af(); return;
+    case 0xB0: case 0xB1: case 0xB2: case 0xB3: case 0xB4: case 0xB5: case 0xB6: case 0xB7: op_b0_b7(); return;
+    case 0xB8: case 0xB9: case 0xBA: case 0xBB: case 0xBC: case 0xBD: case 0xBE: case 0xBF: op_b8_bf(); return;
+    case 0xC0: op_c0(); return;
+    case 0xC1: op_c1(); return;
+    case 0xC2: case 0xC3: op_c2_c3(); return;
+    case 0xC4: op_c4(); return;
+    case 0xC5: op_c5(); return;
+    case 0xC6: case 0xC7: op_c6_c7(); return;
+    case 0xC8: op_c8(); return;
+    case 0xC9: op_c9(); return;
+    case 0xCA: case 0xCB: op_undefined(); return;
+    case 0xCC: op_cc(); return;
+    case 0xCD: op_cd(); return;
+    case 0xCE: op_ce(); return;
+    case 0xCF: op_undefined(); return;
+    case 0xD0: op_d0(); return;
+    case 0xD1: op_d1(); return;
+    case 0xD2: op_d2(); return;
+    case 0xD3: op_d3(); return;
+    case 0xD4: op_d4(); return;
+    case 0xD5: op_d5(); return;
+    case 0xD6: op_d6(); return;
+    case 0xD7: op_d7(); return;
+    case 0xD8: case 0xD9: case 0xDA: case 0xDB: case 0xDC: case 0xDD: case 0xDE: case 0xDF: op_d8_df(); return;
+    case 0xE0: case 0xE1: case 0xE2: case 0xE3: op_e0_e3(); return;
+    case 0xE4: case 0xE5: op_e4_e5(); return;
+    case 0xE6: case 0xE7: op_e6_e7(); return;
+    case 0xE8: op_e8(); return;
+    case 0xE9: op_e9(); return;
+    case 0xEA: op_undefined(); return;
+    case 0xEB: op_eb(); return;
+    case 0xEC: case 0xED: op_ec_ed(); return;
+    case 0xEE: case 0xEF: op_ee_ef(); return;
+    case 0xF0: prefixLock(); return;
+    case 0xF1: op_undefined(); return;
+    case 0xF2: prefixRepne(); return;
+    case 0xF3: prefixRep(); return;
+    case 0xF4: op_f4(); return;
+    case 0xF5: op_f5(); return;
+    case 0xF6: op_f6(); return;
+    case 0xF7: op_f7(); return;
+    case 0xF8: op_f8(); return;
+    case 0xF9: op_f9(); return;
+    case 0xFA: op_fa(); return;
+    case 0xFB: op_fb(); return;
+    case 0xFC: op_fc(); return;
+    case 0xFD: op_fd(); return;
+    case 0xFE: op_fe(); return;
+    case 0xFF: op_ff(); return;
+  }
+}
 
 // Group 5 (FF): INC DEC CALL JMP PUSH on r/m.
 function group5(size: i32): void {
@@ -984,7 +1127,7 @@ export function executeInstruction(): void {
   instructionStart = eip;
   resetPrefixes();
   opcode = fetch8();
-  unchecked(ONE_BYTE[opcode])();
+  dispatchOneByte(opcode);
 }
 
 // A prefix records itself and dispatches the byte after it. An instruction
@@ -992,7 +1135,7 @@ export function executeInstruction(): void {
 @inline function afterPrefix(): void {
   opcode = fetch8();
   checkLength();
-  unchecked(ONE_BYTE[opcode])();
+  dispatchOneByte(opcode);
 }
 function prefixES(): void { setSegmentOverride(ES); afterPrefix(); }
 function prefixCS(): void { setSegmentOverride(CS); afterPrefix(); }
@@ -1006,15 +1149,3 @@ function prefixLock(): void { setLockPrefix(); afterPrefix(); }
 function prefixRepne(): void { setRepPrefix(0xF2); afterPrefix(); }
 function prefixRep(): void { setRepPrefix(0xF3); afterPrefix(); }
 
-// Prefixes enter the table here, after it exists, because they dispatch through it.
-ONE_BYTE[0x26] = prefixES;
-ONE_BYTE[0x2E] = prefixCS;
-ONE_BYTE[0x36] = prefixSS;
-ONE_BYTE[0x3E] = prefixDS;
-ONE_BYTE[0x64] = prefixFS;
-ONE_BYTE[0x65] = prefixGS;
-ONE_BYTE[0x66] = prefixOperandSize;
-ONE_BYTE[0x67] = prefixAddressSize;
-ONE_BYTE[0xF0] = prefixLock;
-ONE_BYTE[0xF2] = prefixRepne;
-ONE_BYTE[0xF3] = prefixRep;

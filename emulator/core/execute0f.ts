@@ -258,44 +258,66 @@ function op0f_undefined(): void {
 }
 
 
-const TWO_BYTE: StaticArray<() => void> = [
-  op0f_undefined, op0f_01, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_06, op0f_undefined, // 00
-  op0f_08_09, op0f_08_09, op0f_undefined, op0f_0b_ff, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 08
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 10
-  op0f_18_1f, op0f_18_1f, op0f_18_1f, op0f_18_1f, op0f_18_1f, op0f_18_1f, op0f_18_1f, op0f_18_1f, // 18
-  op0f_20_22, op0f_undefined, op0f_20_22, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 20
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 28
-  op0f_undefined, op0f_31, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 30
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 38
-  op0f_40_4f, op0f_40_4f, op0f_40_4f, op0f_40_4f, op0f_40_4f, op0f_40_4f, op0f_40_4f, op0f_40_4f, // 40
-  op0f_40_4f, op0f_40_4f, op0f_40_4f, op0f_40_4f, op0f_40_4f, op0f_40_4f, op0f_40_4f, op0f_40_4f, // 48
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 50
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 58
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 60
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 68
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 70
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // 78
-  op0f_80_8f, op0f_80_8f, op0f_80_8f, op0f_80_8f, op0f_80_8f, op0f_80_8f, op0f_80_8f, op0f_80_8f, // 80
-  op0f_80_8f, op0f_80_8f, op0f_80_8f, op0f_80_8f, op0f_80_8f, op0f_80_8f, op0f_80_8f, op0f_80_8f, // 88
-  op0f_90_9f, op0f_90_9f, op0f_90_9f, op0f_90_9f, op0f_90_9f, op0f_90_9f, op0f_90_9f, op0f_90_9f, // 90
-  op0f_90_9f, op0f_90_9f, op0f_90_9f, op0f_90_9f, op0f_90_9f, op0f_90_9f, op0f_90_9f, op0f_90_9f, // 98
-  op0f_a0, op0f_a1, op0f_a2, op0f_a3, op0f_a4_ad, op0f_a4_ad, op0f_undefined, op0f_undefined, // A0
-  op0f_a8, op0f_a9, op0f_undefined, op0f_ab, op0f_a4_ad, op0f_a4_ad, op0f_undefined, op0f_af, // A8
-  op0f_b0_b1, op0f_b0_b1, op0f_b2, op0f_b3, op0f_b4, op0f_b5, op0f_b6_bf, op0f_b6_bf, // B0
-  op0f_undefined, op0f_0b_ff, op0f_ba, op0f_bb, op0f_bc_bd, op0f_bc_bd, op0f_b6_bf, op0f_b6_bf, // B8
-  op0f_c0_c1, op0f_c0_c1, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_c7, // C0
-  op0f_c8_cf, op0f_c8_cf, op0f_c8_cf, op0f_c8_cf, op0f_c8_cf, op0f_c8_cf, op0f_c8_cf, op0f_c8_cf, // C8
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // D0
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // D8
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // E0
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // E8
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, // F0
-  op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_undefined, op0f_0b_ff, // F8
-];
+// The opcode map: opcode byte -> handler (a br_table of direct calls).
+function dispatchTwoByte(op: u32): void {
+  switch (op) {
+    case 0x00: op0f_undefined(); return;
+    case 0x01: op0f_01(); return;
+    case 0x02: case 0x03: case 0x04: case 0x05: op0f_undefined(); return;
+    case 0x06: op0f_06(); return;
+    case 0x07: op0f_undefined(); return;
+    case 0x08: case 0x09: op0f_08_09(); return;
+    case 0x0A: op0f_undefined(); return;
+    case 0x0B: op0f_0b_ff(); return;
+    case 0x0C: case 0x0D: case 0x0E: case 0x0F: case 0x10: case 0x11: case 0x12: case 0x13: case 0x14: case 0x15: case 0x16: case 0x17: op0f_undefined(); return;
+    case 0x18: case 0x19: case 0x1A: case 0x1B: case 0x1C: case 0x1D: case 0x1E: case 0x1F: op0f_18_1f(); return;
+    case 0x20: op0f_20_22(); return;
+    case 0x21: op0f_undefined(); return;
+    case 0x22: op0f_20_22(); return;
+    case 0x23: case 0x24: case 0x25: case 0x26: case 0x27: case 0x28: case 0x29: case 0x2A: case 0x2B: case 0x2C: case 0x2D: case 0x2E: case 0x2F: case 0x30: op0f_undefined(); return;
+    case 0x31: op0f_31(); return;
+    case 0x32: case 0x33: case 0x34: case 0x35: case 0x36: case 0x37: case 0x38: case 0x39: case 0x3A: case 0x3B: case 0x3C: case 0x3D: case 0x3E: case 0x3F: op0f_undefined(); return;
+    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47: case 0x48: case 0x49: case 0x4A: case 0x4B: case 0x4C: case 0x4D: case 0x4E: case 0x4F: op0f_40_4f(); return;
+    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: case 0x58: case 0x59: case 0x5A: case 0x5B: case 0x5C: case 0x5D: case 0x5E: case 0x5F: case 0x60: case 0x61: case 0x62: case 0x63: case 0x64: case 0x65: case 0x66: case 0x67: case 0x68: case 0x69: case 0x6A: case 0x6B: case 0x6C: case 0x6D: case 0x6E: case 0x6F: case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77: case 0x78: case 0x79: case 0x7A: case 0x7B: case 0x7C: case 0x7D: case 0x7E: case 0x7F: op0f_undefined(); return;
+    case 0x80: case 0x81: case 0x82: case 0x83: case 0x84: case 0x85: case 0x86: case 0x87: case 0x88: case 0x89: case 0x8A: case 0x8B: case 0x8C: case 0x8D: case 0x8E: case 0x8F: op0f_80_8f(); return;
+    case 0x90: case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: case 0x98: case 0x99: case 0x9A: case 0x9B: case 0x9C: case 0x9D: case 0x9E: case 0x9F: op0f_90_9f(); return;
+    case 0xA0: op0f_a0(); return;
+    case 0xA1: op0f_a1(); return;
+    case 0xA2: op0f_a2(); return;
+    case 0xA3: op0f_a3(); return;
+    case 0xA4: case 0xA5: op0f_a4_ad(); return;
+    case 0xA6: case 0xA7: op0f_undefined(); return;
+    case 0xA8: op0f_a8(); return;
+    case 0xA9: op0f_a9(); return;
+    case 0xAA: op0f_undefined(); return;
+    case 0xAB: op0f_ab(); return;
+    case 0xAC: case 0xAD: op0f_a4_ad(); return;
+    case 0xAE: op0f_undefined(); return;
+    case 0xAF: op0f_af(); return;
+    case 0xB0: case 0xB1: op0f_b0_b1(); return;
+    case 0xB2: op0f_b2(); return;
+    case 0xB3: op0f_b3(); return;
+    case 0xB4: op0f_b4(); return;
+    case 0xB5: op0f_b5(); return;
+    case 0xB6: case 0xB7: op0f_b6_bf(); return;
+    case 0xB8: op0f_undefined(); return;
+    case 0xB9: op0f_0b_ff(); return;
+    case 0xBA: op0f_ba(); return;
+    case 0xBB: op0f_bb(); return;
+    case 0xBC: case 0xBD: op0f_bc_bd(); return;
+    case 0xBE: case 0xBF: op0f_b6_bf(); return;
+    case 0xC0: case 0xC1: op0f_c0_c1(); return;
+    case 0xC2: case 0xC3: case 0xC4: case 0xC5: case 0xC6: op0f_undefined(); return;
+    case 0xC7: op0f_c7(); return;
+    case 0xC8: case 0xC9: case 0xCA: case 0xCB: case 0xCC: case 0xCD: case 0xCE: case 0xCF: op0f_c8_cf(); return;
+    case 0xD0: case 0xD1: case 0xD2: case 0xD3: case 0xD4: case 0xD5: case 0xD6: case 0xD7: case 0xD8: case 0xD9: case 0xDA: case 0xDB: case 0xDC: case 0xDD: case 0xDE: case 0xDF: case 0xE0: case 0xE1: case 0xE2: case 0xE3: case 0xE4: case 0xE5: case 0xE6: case 0xE7: case 0xE8: case 0xE9: case 0xEA: case 0xEB: case 0xEC: case 0xED: case 0xEE: case 0xEF: case 0xF0: case 0xF1: case 0xF2: case 0xF3: case 0xF4: case 0xF5: case 0xF6: case 0xF7: case 0xF8: case 0xF9: case 0xFA: case 0xFB: case 0xFC: case 0xFD: case 0xFE: op0f_undefined(); return;
+    case 0xFF: op0f_0b_ff(); return;
+  }
+}
 
 export function executeTwoByte(): void {
   opcode = fetch8();
-  unchecked(TWO_BYTE[opcode])();
+  dispatchTwoByte(opcode);
 }
 
 // BT BTS BTR BTC with a register bit offset: in a memory operand the offset

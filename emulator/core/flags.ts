@@ -20,6 +20,7 @@ export const LAZY_LOGIC = 3;  // AND OR XOR TEST: CF = OF = AF = 0
 export const LAZY_INC = 4;    // like ADD with src 1, CF kept in `stored`
 export const LAZY_DEC = 5;    // like SUB with src 1, CF kept in `stored`
 export const LAZY_RESULT = 6; // ZF SF PF from the result, CF AF OF in `stored`
+export const LAZY_SBB = 7;    // like SUB, but the flags do not describe a plain dst - src
 
 export let stored: u32 = 0x2;
 export let lazyOp: i32 = LAZY_NONE;
@@ -31,8 +32,8 @@ export let lazySize: i32 = 32;
 @inline export function setLazy(op: i32, size: i32, dst: u32, src: u32, res: u32): void {
   lazyOp = op;
   lazySize = size;
-  lazyDst = dst;
-  lazySrc = src;
+  lazyDst = dst & sizeMask(size);
+  lazySrc = src & sizeMask(size);
   lazyRes = res & sizeMask(size);
 }
 
@@ -55,7 +56,8 @@ export function getCF(): bool {
   const sb = signBit(lazySize);
   switch (lazyOp) {
     case LAZY_ADD: return ((lazyDst & lazySrc) | ((lazyDst | lazySrc) & ~lazyRes)) & sb ? true : false;
-    case LAZY_SUB: return ((~lazyDst & lazySrc) | (~(lazyDst ^ lazySrc) & lazyRes)) & sb ? true : false;
+    case LAZY_SUB:
+    case LAZY_SBB: return ((~lazyDst & lazySrc) | (~(lazyDst ^ lazySrc) & lazyRes)) & sb ? true : false;
     case LAZY_LOGIC: return false;
     default: return (stored & CF) != 0;
   }
@@ -67,6 +69,7 @@ export function getOF(): bool {
     case LAZY_ADD:
     case LAZY_INC: return ((lazyDst ^ lazyRes) & (lazySrc ^ lazyRes) & sb) != 0;
     case LAZY_SUB:
+    case LAZY_SBB:
     case LAZY_DEC: return ((lazyDst ^ lazySrc) & (lazyDst ^ lazyRes) & sb) != 0;
     case LAZY_LOGIC: return false;
     default: return (stored & OF) != 0;
@@ -77,6 +80,7 @@ export function getAF(): bool {
   switch (lazyOp) {
     case LAZY_ADD:
     case LAZY_SUB:
+    case LAZY_SBB:
     case LAZY_INC:
     case LAZY_DEC: return ((lazyDst ^ lazySrc ^ lazyRes) & 0x10) != 0;
     case LAZY_LOGIC: return false;
@@ -124,10 +128,10 @@ export function setFlagBits(mask: u32, on: bool): void {
 }
 
 // Result flags of shifts, multiplies and the like, computed eagerly:
-// ZF SF PF from the result, CF and OF given.
+// ZF SF PF from the result, CF OF AF given. No need to materialize first:
+// under LAZY_RESULT the ZF SF PF bits of `stored` are never read.
 export function setResultFlags(size: i32, res: u32, cf: bool, overflow: bool, af: bool = false): void {
-  materialize();
-  let f = stored & ~(CF | OF | AF);
+  let f = stored & ~ARITH_FLAGS;
   if (cf) f |= CF;
   if (overflow) f |= OF;
   if (af) f |= AF;
@@ -137,8 +141,29 @@ export function setResultFlags(size: i32, res: u32, cf: bool, overflow: bool, af
   lazyRes = res & sizeMask(size);
 }
 
-// Jcc/SETcc/CMOVcc condition codes 0..15.
-export function condition(cc: i32): bool {
+// Jcc/SETcc/CMOVcc condition codes 0..15. After CMP/SUB/NEG (the common
+// case before a branch) the condition is the comparison itself.
+@inline export function condition(cc: i32): bool {
+  if (lazyOp == LAZY_SUB) return compareCondition(cc);
+  return conditionFromFlags(cc);
+}
+
+function compareCondition(cc: i32): bool {
+  const shift = <u32>(32 - lazySize);
+  const a = lazyDst, b = lazySrc;
+  let r: bool;
+  switch (cc >> 1) {
+    case 1: r = a < b; break;                                   // B
+    case 2: r = a == b; break;                                  // E
+    case 3: r = a <= b; break;                                  // BE
+    case 6: r = (<i32>(a << shift)) < (<i32>(b << shift)); break;  // L
+    case 7: r = (<i32>(a << shift)) <= (<i32>(b << shift)); break; // LE
+    default: return conditionFromFlags(cc);
+  }
+  return (cc & 1) ? !r : r;
+}
+
+function conditionFromFlags(cc: i32): bool {
   let r: bool;
   switch (cc >> 1) {
     case 0: r = getOF(); break;

@@ -49,6 +49,10 @@ export function allocateRam(bytes: u32): void {
 
 // ---- linear ----
 
+// CR0.PG. Paging is not implemented yet, so this stays false and
+// translate() is the identity; the MMU will own both.
+export let pagingEnabled: bool = false;
+
 // The MMU seam. Paging is not implemented yet: linear == physical.
 @inline export function translate(linear: u32, access: i32): u32 {
   return linear;
@@ -57,6 +61,9 @@ export function allocateRam(bytes: u32): void {
 @inline function crossesPage(linear: u32, bytes: u32): bool {
   return (linear & 0xFFF) > 0x1000 - bytes;
 }
+
+// Each access has an inline fast path (within a page, within RAM) and an
+// out-of-line general one.
 
 export function read8(linear: u32): u32 {
   return physRead8(translate(linear, ACCESS_READ));
@@ -84,6 +91,12 @@ export function write32(linear: u32, v: u32): void {
   writeSplit(linear, v, 4);
 }
 
+// True when paging is off (so linear = physical) and the access lies in RAM
+// within one page: then the fast paths below load and store directly.
+@inline function directAccess(linear: u32, bytes: u32): bool {
+  return !pagingEnabled && linear <= ramSize - bytes && !crossesPage(linear, bytes);
+}
+
 // A write across a page boundary: both pages are translated (and may fault)
 // before any byte is stored.
 function writeSplit(linear: u32, v: u32, bytes: u32): void {
@@ -106,12 +119,19 @@ export function probeWrite(linear: u32, bytes: u32): void {
 }
 
 @inline export function readSized(size: i32, linear: u32): u32 {
-  if (size == 32) return read32(linear);
-  if (size == 16) return read16(linear);
-  return read8(linear);
+  if (size == 32) return directAccess(linear, 4) ? load<u32>(ramBase + linear) : read32(linear);
+  if (size == 16) return directAccess(linear, 2) ? <u32>load<u16>(ramBase + linear) : read16(linear);
+  return linear < ramSize && !pagingEnabled ? <u32>load<u8>(ramBase + linear) : read8(linear);
 }
 @inline export function writeSized(size: i32, linear: u32, v: u32): void {
-  if (size == 32) write32(linear, v);
-  else if (size == 16) write16(linear, v);
-  else write8(linear, v);
+  if (size == 32) {
+    if (directAccess(linear, 4)) store<u32>(ramBase + linear, v);
+    else write32(linear, v);
+  } else if (size == 16) {
+    if (directAccess(linear, 2)) store<u16>(ramBase + linear, <u16>v);
+    else write16(linear, v);
+  } else {
+    if (linear < ramSize && !pagingEnabled) store<u8>(ramBase + linear, <u8>v);
+    else write8(linear, v);
+  }
 }
