@@ -9,7 +9,7 @@ import {
 } from "./decode";
 import { readSized, writeSized, read8, readSized as readMem } from "./memory";
 import { alu, inc, dec, neg, ALU_CMP, ALU_AND } from "./alu";
-import { shiftRotate } from "./shift";
+import { shiftRotate, ROL, ROR, RCL, RCR, SHL, SHR, SAR } from "./shift";
 import { mul, imulAccumulator, imulTruncated, div, idiv } from "./muldiv";
 import { daa, das, aaa, aas, aam, aad } from "./bcd";
 import { stringOp, MOVS, CMPS, STOS, LODS, SCAS } from "./string";
@@ -27,7 +27,7 @@ import { portIn, portOut } from "./ports";
 import { raise, raiseTrap, UD, GP, BR, NM, BP, OF as OF_VECTOR } from "./exceptions";
 import { executeTwoByte } from "./execute0f";
 import {
-  eip, instructionStart, cpl, cr0, stack32, halted,
+  eip, instructionStart, cpl, cr0, stack32, halted, stopRequested,
   getReg, setReg, reg8, reg16, reg32, setReg8, setReg16, setReg32, signExtend, segSelector,
   segBase as segBaseOf,
   EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS,
@@ -105,7 +105,17 @@ export function requireIopl(): void {
   else if (countKind == 1) count = reg8(ECX);
   else count = fetch8();
   if ((count & 0x1F) == 0) return;
-  writeRM(size, shiftRotate(modrmReg, size, dst, count));
+  let r: u32;
+  switch (modrmReg) { // one case per operation, so each folds to its own code
+    case ROL: r = shiftRotate(ROL, size, dst, count); break;
+    case ROR: r = shiftRotate(ROR, size, dst, count); break;
+    case RCL: r = shiftRotate(RCL, size, dst, count); break;
+    case RCR: r = shiftRotate(RCR, size, dst, count); break;
+    case SHR: r = shiftRotate(SHR, size, dst, count); break;
+    case SAR: r = shiftRotate(SAR, size, dst, count); break;
+    default: r = shiftRotate(SHL, size, dst, count); break; // SHL, SAL
+  }
+  writeRM(size, r);
 }
 
 // Group 3 (F6 F7): TEST NOT NEG MUL IMUL DIV IDIV.
@@ -500,21 +510,10 @@ function op_87(): void {
   if (size == 32) xchgForm(32); else xchgForm(16);
 }
 
-function op_88(): void {
-  const op = opcode;
-  movForm(op, 8);
-}
-
-function op_8a(): void {
-  const op = opcode;
-  movForm(op, 8);
-}
-
-function op_89_8b(): void {
-  const size = operandSize;
-  const op = opcode;
-  if (size == 32) movForm(op, 32); else movForm(op, 16);
-}
+function op_88(): void { movForm(0x88, 8); }
+function op_8a(): void { movForm(0x8A, 8); }
+function op_89(): void { if (operandSize == 32) movForm(0x89, 32); else movForm(0x89, 16); }
+function op_8b(): void { if (operandSize == 32) movForm(0x8B, 32); else movForm(0x8B, 16); }
 
 function op_8c(): void {
   const size = operandSize;
@@ -866,6 +865,7 @@ function op_f4(): void {
   noLock();
   requireRing0();
   halted = true;
+  stopRequested = true;
 }
 
 function op_f5(): void {
@@ -930,7 +930,7 @@ function op_cd(): void { noLock(); raiseTrap(<i32>fetch8()); }
 function op_ce(): void { noLock(); if (getOF()) raiseTrap(OF_VECTOR); }
 
 // The opcode map: opcode byte -> handler (a br_table of direct calls).
-function dispatchOneByte(op: u32): void {
+@inline function dispatchOneByte(op: u32): void {
   switch (op) {
     case 0x00: op_00(); return;
     case 0x01: op_01(); return;
@@ -1022,9 +1022,9 @@ function dispatchOneByte(op: u32): void {
     case 0x86: op_86(); return;
     case 0x87: op_87(); return;
     case 0x88: op_88(); return;
-    case 0x89: op_89_8b(); return;
+    case 0x89: op_89(); return;
     case 0x8A: op_8a(); return;
-    case 0x8B: op_89_8b(); return;
+    case 0x8B: op_8b(); return;
     case 0x8C: op_8c(); return;
     case 0x8D: op_8d(); return;
     case 0x8E: op_8e(); return;
@@ -1123,7 +1123,7 @@ function group5(size: i32): void {
 }
 
 // Executes one instruction at EIP.
-export function executeInstruction(): void {
+@inline export function executeInstruction(): void {
   instructionStart = eip;
   resetPrefixes();
   opcode = fetch8();
@@ -1132,7 +1132,7 @@ export function executeInstruction(): void {
 
 // A prefix records itself and dispatches the byte after it. An instruction
 // may carry any number of prefixes but be at most 15 bytes long.
-@inline function afterPrefix(): void {
+function afterPrefix(): void {
   opcode = fetch8();
   checkLength();
   dispatchOneByte(opcode);

@@ -20,7 +20,7 @@ import {
 import { cpuid } from "./cpuid";
 import {
   getReg, setReg, reg32, setReg32, signExtend, segSelector, cpl, cr0, cr2, cr3, cr4,
-  gdtBase, gdtLimit, idtBase, idtLimit, instructionCount,
+  gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions,
   EAX, ECX, EDX, EBX, ES, CS, SS, DS, FS, GS,
 } from "./state";
 
@@ -58,8 +58,9 @@ function op0f_31(): void {
   // RDTSC: virtual time, one tick per executed instruction
   noLock();
   if ((cr4 & 4) != 0 && cpl != 0 && (cr0 & 1) != 0) raise(GP, 0);
-  setReg32(EAX, <u32>instructionCount);
-  setReg32(EDX, <u32>(instructionCount >> 32));
+  const now = executedInstructions();
+  setReg32(EAX, <u32>now);
+  setReg32(EDX, <u32>(now >> 32));
 }
 
 function op0f_40_4f(): void {

@@ -5,8 +5,8 @@
 // host reads pendingVector() and calls abortInstruction().
 
 import {
-  REGS, eip, cr0, cr2, cr3, cr4, gdtBase, gdtLimit, idtBase, idtLimit, instructionCount,
-  budget, stopRequested, halted, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
+  REGS, eip, cr0, cr2, cr3, cr4, gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions,
+  budget, stopRequested, halted, startBudget, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
 } from "./state";
 import { getEflags as eflagsValue, setEflags as setEflagsValue } from "./flags";
 import { allocateRam, ramBase, ramSize } from "./memory";
@@ -30,15 +30,13 @@ export function ramBytes(): u32 { return ramSize; }
 
 // Runs until `maxInstructions` have executed, HLT, or stop().
 export function run(maxInstructions: u32): i32 {
-  budget = maxInstructions;
+  startBudget(maxInstructions);
   stopRequested = false;
   halted = false;
   while (budget != 0) {
     budget--;
-    instructionCount++;
     executeInstruction();
-    if (stopRequested) return STOP_REQUESTED;
-    if (halted) return STOP_HALT;
+    if (stopRequested) return halted ? STOP_HALT : STOP_REQUESTED;
   }
   return STOP_BUDGET;
 }
@@ -46,14 +44,13 @@ export function run(maxInstructions: u32): i32 {
 // Executes exactly one whole instruction, a REP string instruction with all
 // its iterations (a debugger's single step).
 export function step(): i32 {
-  budget = 0xFFFFFFFF;
+  startBudget(0xFFFFFFFF);
   stopRequested = false;
   halted = false;
-  instructionCount++;
+  budget--;
   executeInstruction();
-  budget = 0;
-  if (stopRequested) return STOP_REQUESTED;
-  if (halted) return STOP_HALT;
+  startBudget(0);
+  if (stopRequested) return halted ? STOP_HALT : STOP_REQUESTED;
   return STOP_BUDGET;
 }
 
@@ -96,7 +93,7 @@ export function getSegmentLimit(seg: i32): u32 { return load<u32>(SEG_LIMIT + (<
 export function getSegmentAccess(seg: i32): u32 { return load<u32>(SEG_ACCESS + (<usize>seg << 2)); }
 
 // Executed instructions so far (REP iterations count one each), as a double.
-export function getInstructionCount(): f64 { return <f64>instructionCount; }
+export function getInstructionCount(): f64 { return <f64>executedInstructions(); }
 
 export function pendingVector(): i32 { return vector; }
 export function pendingErrorCode(): i32 { return errorCode; }

@@ -9,7 +9,7 @@ import { sizeMask, signBit, signExtend } from "./state";
 
 export const ROL = 0, ROR = 1, RCL = 2, RCR = 3, SHL = 4, SHR = 5, SAL = 6, SAR = 7;
 
-export function shiftRotate(op: i32, size: i32, dst: u32, countIn: u32): u32 {
+@inline export function shiftRotate(op: i32, size: i32, dst: u32, countIn: u32): u32 {
   const count = countIn & 0x1F;
   if (count == 0) return dst;
   const mask = sizeMask(size);

@@ -30,8 +30,9 @@ export let cr4: u32 = 0;
 export let gdtBase: u32 = 0, gdtLimit: u32 = 0xFFFF;
 export let idtBase: u32 = 0, idtLimit: u32 = 0x3FF;
 
-// Counts executed instructions; an iteration of a REP string instruction counts as one.
-export let instructionCount: u64 = 0;
+// Executed instructions (an iteration of a REP string instruction counts as
+// one) up to the start of the current run; see executedInstructions().
+let countAtRunStart: u64 = 0;
 
 @inline export function reg32(r: i32): u32 {
   return load<u32>(REGS + (<usize>r << 2));
@@ -89,12 +90,24 @@ export let instructionCount: u64 = 0;
 
 // The run loop's budget of instructions still to execute, and the host's
 // request to stop after the current instruction.
+// The run loop counts instructions down in `budget`, so the count of
+// executed instructions is derived from it rather than kept per instruction.
 export let budget: u32 = 0;
+let budgetAtRunStart: u32 = 0;
 export let stopRequested: bool = false;
-// Set by HLT: the CPU waits for an interrupt.
+// Set by HLT (with stopRequested): the CPU waits for an interrupt.
 export let halted: bool = false;
+
+export function startBudget(n: u32): void {
+  countAtRunStart = executedInstructions();
+  budget = n;
+  budgetAtRunStart = n;
+}
+
+export function executedInstructions(): u64 {
+  return countAtRunStart + <u64>(budgetAtRunStart - budget);
+}
 
 @inline export function consumeBudget(): void {
   budget--;
-  instructionCount++;
 }
