@@ -27,7 +27,7 @@ import { portIn, portOut } from "./ports";
 import { raise, raiseTrap, UD, GP, BR, NM, BP, OF as OF_VECTOR } from "./exceptions";
 import { executeTwoByte } from "./execute0f";
 import {
-  eip, instructionStart, cpl, cr0, stack32, halted, stopRequested,
+  eip, instructionStart, cpl, cr0, stack32, halted, requestStop,
   getReg, setReg, reg8, reg16, reg32, setReg8, setReg16, setReg32, signExtend, segSelector,
   segBase as segBaseOf,
   EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS,
@@ -865,7 +865,7 @@ function op_f4(): void {
   noLock();
   requireRing0();
   halted = true;
-  stopRequested = true;
+  requestStop();
 }
 
 function op_f5(): void {

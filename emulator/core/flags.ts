@@ -145,7 +145,23 @@ export function setResultFlags(size: i32, res: u32, cf: bool, overflow: bool, af
 // case before a branch) the condition is the comparison itself.
 @inline export function condition(cc: i32): bool {
   if (lazyOp == LAZY_SUB) return compareCondition(cc);
+  if (lazyOp == LAZY_LOGIC) return logicCondition(cc);
   return conditionFromFlags(cc);
+}
+
+// After AND/OR/XOR/TEST: CF = OF = 0, so every condition is about the result.
+function logicCondition(cc: i32): bool {
+  const zero = lazyRes == 0;
+  const negative = (lazyRes & signBit(lazySize)) != 0;
+  let r: bool;
+  switch (cc >> 1) {
+    case 0: case 1: r = false; break;   // O, B
+    case 2: case 3: r = zero; break;    // E, BE
+    case 4: case 6: r = negative; break; // S, L
+    case 5: r = parityEven(lazyRes); break;
+    default: r = zero || negative; break; // LE
+  }
+  return (cc & 1) ? !r : r;
 }
 
 function compareCondition(cc: i32): bool {

@@ -6,7 +6,7 @@
 
 import {
   REGS, eip, cr0, cr2, cr3, cr4, gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions,
-  budget, stopRequested, halted, startBudget, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
+  budget, stopRequested, halted, startBudget, requestStop, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
 } from "./state";
 import { getEflags as eflagsValue, setEflags as setEflagsValue } from "./flags";
 import { allocateRam, ramBase, ramSize } from "./memory";
@@ -36,8 +36,8 @@ export function run(maxInstructions: u32): i32 {
   while (budget != 0) {
     budget--;
     executeInstruction();
-    if (stopRequested) return halted ? STOP_HALT : STOP_REQUESTED;
   }
+  if (stopRequested) return halted ? STOP_HALT : STOP_REQUESTED;
   return STOP_BUDGET;
 }
 
@@ -55,7 +55,7 @@ export function step(): i32 {
 }
 
 // Asks run() to return after the current instruction (from a port handler).
-export function stop(): void { stopRequested = true; }
+export function stop(): void { requestStop(); }
 
 export function getReg(r: i32): u32 { return load<u32>(REGS + (<usize>(r & 7) << 2)); }
 export function setReg(r: i32, v: u32): void { store<u32>(REGS + (<usize>(r & 7) << 2), v); }

@@ -98,6 +98,16 @@ export let stopRequested: bool = false;
 // Set by HLT (with stopRequested): the CPU waits for an interrupt.
 export let halted: bool = false;
 
+// Ends the run after the current instruction: the budget drops to zero (so
+// the run loop needs no second check per instruction) and the count of
+// executed instructions is kept.
+export function requestStop(): void {
+  countAtRunStart = executedInstructions();
+  budgetAtRunStart = 0;
+  budget = 0;
+  stopRequested = true;
+}
+
 export function startBudget(n: u32): void {
   countAtRunStart = executedInstructions();
   budget = n;

@@ -16,7 +16,7 @@ import {
 } from "./decode";
 import {
   eip, instructionStart, reg32, setReg32, reg16, setReg16, getReg, setReg,
-  segBase, ES, ECX, ESI, EDI, EAX, budget, consumeBudget, stopRequested,
+  segBase, ES, ECX, ESI, EDI, EAX, budget, consumeBudget,
 } from "./state";
 
 export const MOVS = 0, STOS = 1, LODS = 2, CMPS = 3, SCAS = 4;
@@ -85,7 +85,7 @@ export function stringOp(kind: i32, size: i32): void {
     setIndexReg(ECX, count - 1);
     if (count - 1 == 0) return;
     if (compares && getZF() != continueWhileZero) return;
-    if (budget == 0 || stopRequested) {
+    if (budget == 0) { // budget spent, or the host asked to stop
       eip = instructionStart; // not finished: run it again later
       return;
     }
