@@ -970,32 +970,28 @@ function op_ce(): void { noLock(); if (getOF()) raiseTrap(OF_VECTOR); }
     case 0x23: op_23(); return;
     case 0x24: op_24(); return;
     case 0x25: op_25(); return;
-    case 0x26: prefixES(); return;
-    case 0x27: op_27(); return;
+        case 0x27: op_27(); return;
     case 0x28: op_28(); return;
     case 0x29: op_29(); return;
     case 0x2A: op_2a(); return;
     case 0x2B: op_2b(); return;
     case 0x2C: op_2c(); return;
     case 0x2D: op_2d(); return;
-    case 0x2E: prefixCS(); return;
-    case 0x2F: op_2f(); return;
+        case 0x2F: op_2f(); return;
     case 0x30: op_30(); return;
     case 0x31: op_31(); return;
     case 0x32: op_32(); return;
     case 0x33: op_33(); return;
     case 0x34: op_34(); return;
     case 0x35: op_35(); return;
-    case 0x36: prefixSS(); return;
-    case 0x37: op_37(); return;
+        case 0x37: op_37(); return;
     case 0x38: op_38(); return;
     case 0x39: op_39(); return;
     case 0x3A: op_3a(); return;
     case 0x3B: op_3b(); return;
     case 0x3C: op_3c(); return;
     case 0x3D: op_3d(); return;
-    case 0x3E: prefixDS(); return;
-    case 0x3F: op_3f(); return;
+        case 0x3F: op_3f(); return;
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47: op_40_47(); return;
     case 0x48: case 0x49: case 0x4A: case 0x4B: case 0x4C: case 0x4D: case 0x4E: case 0x4F: op_48_4f(); return;
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: op_50_57(); return;
@@ -1004,11 +1000,7 @@ function op_ce(): void { noLock(); if (getOF()) raiseTrap(OF_VECTOR); }
     case 0x61: op_61(); return;
     case 0x62: op_62(); return;
     case 0x63: op_63(); return;
-    case 0x64: prefixFS(); return;
-    case 0x65: prefixGS(); return;
-    case 0x66: prefixOperandSize(); return;
-    case 0x67: prefixAddressSize(); return;
-    case 0x68: op_68(); return;
+                    case 0x68: op_68(); return;
     case 0x69: op_69_6b(); return;
     case 0x6A: op_6a(); return;
     case 0x6B: op_69_6b(); return;
@@ -1088,11 +1080,8 @@ function op_ce(): void { noLock(); if (getOF()) raiseTrap(OF_VECTOR); }
     case 0xEB: op_eb(); return;
     case 0xEC: case 0xED: op_ec_ed(); return;
     case 0xEE: case 0xEF: op_ee_ef(); return;
-    case 0xF0: prefixLock(); return;
-    case 0xF1: op_undefined(); return;
-    case 0xF2: prefixRepne(); return;
-    case 0xF3: prefixRep(); return;
-    case 0xF4: op_f4(); return;
+        case 0xF1: op_undefined(); return;
+            case 0xF4: op_f4(); return;
     case 0xF5: op_f5(); return;
     case 0xF6: op_f6(); return;
     case 0xF7: op_f7(); return;
@@ -1122,30 +1111,42 @@ function group5(size: i32): void {
   }
 }
 
+// Prefix bytes, marked so the common instruction without one costs a single
+// predictable branch.
+const PREFIXES: usize = memory.data<u8>([
+  0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3,
+]);
+const IS_PREFIX: usize = memory.data(256);
+for (let i: usize = 0; i < 11; i++) store<u8>(IS_PREFIX + <usize>load<u8>(PREFIXES + i), 1);
+
 // Executes one instruction at EIP.
 @inline export function executeInstruction(): void {
   instructionStart = eip;
   resetPrefixes();
-  opcode = fetch8();
-  dispatchOneByte(opcode);
+  let op = fetch8();
+  // Any number of prefixes, in any order, up to the 15-byte limit.
+  while (load<u8>(IS_PREFIX + <usize>op)) {
+    applyPrefix(op);
+    op = fetch8();
+    checkLength();
+  }
+  opcode = op;
+  dispatchOneByte(op);
 }
 
-// A prefix records itself and dispatches the byte after it. An instruction
-// may carry any number of prefixes but be at most 15 bytes long.
-function afterPrefix(): void {
-  opcode = fetch8();
-  checkLength();
-  dispatchOneByte(opcode);
+function applyPrefix(op: u32): void {
+  switch (op) {
+    case 0x26: setSegmentOverride(ES); break;
+    case 0x2E: setSegmentOverride(CS); break;
+    case 0x36: setSegmentOverride(SS); break;
+    case 0x3E: setSegmentOverride(DS); break;
+    case 0x64: setSegmentOverride(FS); break;
+    case 0x65: setSegmentOverride(GS); break;
+    case 0x66: setOperandSizePrefix(); break;
+    case 0x67: setAddressSizePrefix(); break;
+    case 0xF0: setLockPrefix(); break;
+    case 0xF2: setRepPrefix(0xF2); break;
+    default: setRepPrefix(0xF3); break;
+  }
 }
-function prefixES(): void { setSegmentOverride(ES); afterPrefix(); }
-function prefixCS(): void { setSegmentOverride(CS); afterPrefix(); }
-function prefixSS(): void { setSegmentOverride(SS); afterPrefix(); }
-function prefixDS(): void { setSegmentOverride(DS); afterPrefix(); }
-function prefixFS(): void { setSegmentOverride(FS); afterPrefix(); }
-function prefixGS(): void { setSegmentOverride(GS); afterPrefix(); }
-function prefixOperandSize(): void { setOperandSizePrefix(); afterPrefix(); }
-function prefixAddressSize(): void { setAddressSizePrefix(); afterPrefix(); }
-function prefixLock(): void { setLockPrefix(); afterPrefix(); }
-function prefixRepne(): void { setRepPrefix(0xF2); afterPrefix(); }
-function prefixRep(): void { setRepPrefix(0xF3); afterPrefix(); }
 

@@ -4,19 +4,16 @@
 // line on stderr, `atlas386: ...`, and exit status 1; never a stack trace.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { runBareMetal, type BareMetalResult, type OutputSink } from './baremetal.js';
-import { wasmPath } from './cpu.js';
+import { packageRoot } from './cpu.js';
 
 const DEFAULT_RAM_MIB = 32;
 const MAX_RAM_MIB = 3072;
 /** Default guard against runaway guests: about a minute or two at current speeds. */
 const DEFAULT_MAX_INSTRUCTIONS = 10_000_000_000;
 const BENCH_WORKLOADS = ['bench-int', 'bench-mem', 'bench-string'] as const;
-
-/** The package root: wasmPath() is <root>/dist/core.wasm, from the sources and from the bundle alike. */
-const packageRoot = (): string => dirname(dirname(wasmPath()));
 
 function readInput(file: string): Uint8Array {
   try {

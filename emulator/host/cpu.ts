@@ -64,7 +64,7 @@ const STOP_REASONS: RunResult['reason'][] = ['budget', 'halt', 'stopped'];
 const FLAT_CODE_ACCESS = 0xC09B;
 const FLAT_DATA_ACCESS = 0xC093;
 
-function packageRoot(): string {
+export function packageRoot(): string {
   // Works from the sources (emulator/host) and from the bundle (dist/).
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
