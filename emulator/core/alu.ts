@@ -48,7 +48,7 @@ export const ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3,
 }
 
 // INC and DEC leave CF alone: pin its current value in `stored` first.
-function pinCarry(): void {
+export function pinCarry(): void {
   stored = getCF() ? (stored | CF) : (stored & ~CF);
 }
 

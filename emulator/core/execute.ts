@@ -27,7 +27,7 @@ import { portIn, portOut } from "./ports";
 import { raise, raiseTrap, UD, GP, BR, NM, BP, OF as OF_VECTOR } from "./exceptions";
 import { executeTwoByte } from "./execute0f";
 import {
-  eip, instructionStart, cpl, cr0, stack32, halted, requestStop,
+  eip, instructionStart, cpl, cr0, stack32, halted, requestStop, blockBoundary,
   getReg, setReg, reg8, reg16, reg32, setReg8, setReg16, setReg32, signExtend, segSelector,
   segBase as segBaseOf,
   EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS,
@@ -267,6 +267,7 @@ function loopForm(op: u32): void {
     if (op == 0xE1) taken = taken && getZFValue();
     else if (op == 0xE0) taken = taken && !getZFValue();
   }
+  blockBoundary = true;
   if (taken) jumpRelative(displacement);
 }
 
@@ -475,6 +476,7 @@ function op_70_7f(): void {
   const op = opcode;
   noLock();
   const displacement = signExtend(8, fetch8());
+  blockBoundary = true; // taken or not
   if (condition(<i32>(op & 15))) jumpRelative(displacement);
 }
 

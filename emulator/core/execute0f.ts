@@ -19,7 +19,7 @@ import {
 } from "./execute";
 import { cpuid } from "./cpuid";
 import {
-  getReg, setReg, reg32, setReg32, signExtend, segSelector, cpl, cr0, cr2, cr3, cr4,
+  getReg, setReg, reg32, setReg32, signExtend, segSelector, cpl, cr0, cr2, cr3, cr4, blockBoundary,
   gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions,
   EAX, ECX, EDX, EBX, ES, CS, SS, DS, FS, GS,
 } from "./state";
@@ -77,6 +77,7 @@ function op0f_80_8f(): void {
   const op = opcode;
   noLock();
   const displacement = size == 32 ? fetch32() : signExtend(16, fetch16());
+  blockBoundary = true; // taken or not
   if (condition(<i32>(op & 15))) jumpRelative(displacement);
 }
 

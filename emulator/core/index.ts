@@ -6,11 +6,21 @@
 
 import {
   REGS, eip, cr0, cr2, cr3, cr4, gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions,
-  budget, stopRequested, halted, startBudget, requestStop, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
+  budget, stopRequested, halted, startBudget, requestStop, blockBoundary, code32, stack32, CS, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
 } from "./state";
 import { getEflags as eflagsValue, setEflags as setEflagsValue } from "./flags";
 import { allocateRam, ramBase, ramSize } from "./memory";
+import {
+  lookupBlock, blockLength, installBlock as install, discardAllBlocks as discardAll,
+  enableTranslation as enable, translationEnabled, translateRequest,
+  LOOKUP_TRANSLATE, UNTRANSLATABLE,
+} from "./blocks";
 import { executeInstruction } from "./execute";
+import { readSegment, writeSegment } from "./operands";
+import { condition, getCF } from "./flags";
+import { pinCarry } from "./alu";
+import { shiftRotate } from "./shift";
+import { imulTruncated } from "./muldiv";
 import { invalidateFetch } from "./decode";
 import { setSegmentCache as setCache, loadSegment as loadSelector } from "./segments";
 import {
@@ -21,6 +31,7 @@ import {
 export const STOP_BUDGET = 0;    // ran the number of instructions asked for
 export const STOP_HALT = 1;      // HLT: waiting for an interrupt
 export const STOP_REQUESTED = 2; // the host called stop()
+export const STOP_TRANSLATE = 3; // the host should translate the block at translateRequest
 
 export function init(ramBytes: u32): void {
   allocateRam(ramBytes);
@@ -33,7 +44,20 @@ export function run(maxInstructions: u32): i32 {
   startBudget(maxInstructions);
   stopRequested = false;
   halted = false;
+  blockBoundary = true;
   while (budget != 0) {
+    if (blockBoundary) {
+      blockBoundary = false;
+      // Blocks are translated for flat 32-bit code and a 32-bit stack.
+      if (translationEnabled && code32 && stack32 && segBase(CS) == 0) {
+        const fn = lookupBlock(eip);
+        if (fn > LOOKUP_TRANSLATE && fn != UNTRANSLATABLE && budget >= blockLength(eip)) {
+          call_indirect<void>(fn); // runs the block; leaves EIP and blockBoundary set
+          continue;
+        }
+        if (fn == LOOKUP_TRANSLATE) return STOP_TRANSLATE;
+      }
+    }
     budget--;
     executeInstruction();
   }
@@ -99,3 +123,47 @@ export function pendingVector(): i32 { return vector; }
 export function pendingErrorCode(): i32 { return errorCode; }
 export function abortInstruction(): void { abort(); }
 export function clearPending(): void { clear(); }
+
+// ---- the translator's side of the interface (see blocks.ts) ----
+
+export function enableTranslation(on: bool): void { enable(on); }
+export function getTranslateRequest(): u32 { return translateRequest; }
+export function installBlock(eip: u32, fn: u32, length: u32, first: u32, last: u32): void {
+  install(eip, fn, length, first, last);
+}
+export function discardAllBlocks(): void { discardAll(); }
+export function regsPointer(): usize { return REGS; }
+export function untranslatable(): u32 { return UNTRANSLATABLE; }
+
+// State that translated blocks read and write directly.
+export { eip, instructionStart, budget, blockBoundary } from "./state";
+export { stored, lazyOp, lazyDst, lazySrc, lazyRes, lazySize } from "./flags";
+export { codeModified } from "./blocks";
+
+// Helpers translated blocks call for what is not worth inlining: checked
+// segmented memory access, flags, shifts, multiplies.
+export function jitRead(size: i32, seg: i32, offset: u32): u32 {
+  if (size == 32) return readSegment(32, seg, offset);
+  if (size == 16) return readSegment(16, seg, offset);
+  return readSegment(8, seg, offset);
+}
+export function jitWrite(size: i32, seg: i32, offset: u32, v: u32): void {
+  if (size == 32) writeSegment(32, seg, offset, v);
+  else if (size == 16) writeSegment(16, seg, offset, v);
+  else writeSegment(8, seg, offset, v);
+}
+export function jitCondition(cc: i32): bool { return condition(cc); }
+export function jitCarry(): bool { return getCF(); }
+export function jitPinCarry(): void { pinCarry(); }
+export function jitShift(op: i32, size: i32, dst: u32, count: u32): u32 {
+  switch (op) {
+    case 0: return shiftRotate(0, size, dst, count);
+    case 1: return shiftRotate(1, size, dst, count);
+    case 2: return shiftRotate(2, size, dst, count);
+    case 3: return shiftRotate(3, size, dst, count);
+    case 5: return shiftRotate(5, size, dst, count);
+    case 7: return shiftRotate(7, size, dst, count);
+    default: return shiftRotate(4, size, dst, count);
+  }
+}
+export function jitImul(size: i32, a: u32, b: u32): u32 { return imulTruncated(size, a, b); }

@@ -9,17 +9,23 @@
 // Physical addresses beyond RAM read as all-ones (an unclaimed bus) and
 // ignore writes.
 
+import { allocateCodePages, noteWrite } from "./blocks";
+
 export let ramBase: usize = 0; // where physical address 0 lives in wasm memory
 export let ramSize: u32 = 0;
 
 export const ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_FETCH = 2;
 
+// RAM, then one byte per 4 KiB page for the translation cache's map of
+// pages holding translated code.
 export function allocateRam(bytes: u32): void {
   const base = <usize>memory.size() << 16;
-  const pages = <i32>((bytes + 0xFFFF) >>> 16);
-  if (memory.grow(pages) < 0) unreachable();
+  const ramPages = (<usize>bytes + 0xFFFF) >>> 16;
+  const mapPages = ((<usize>bytes >>> 12) + 0xFFFF) >>> 16;
+  if (memory.grow(<i32>(ramPages + mapPages)) < 0) unreachable();
   ramBase = base;
   ramSize = bytes;
+  allocateCodePages(base + (ramPages << 16));
 }
 
 // ---- physical ----
@@ -35,15 +41,17 @@ export function allocateRam(bytes: u32): void {
   if (p <= ramSize - 4) return load<u32>(ramBase + p);
   return physRead16(p) | (physRead16(p + 2) << 16);
 }
+// Every store into RAM is reported to the translation cache (noteWrite), so
+// translated code never outlives the bytes it came from.
 @inline export function physWrite8(p: u32, v: u32): void {
-  if (p < ramSize) store<u8>(ramBase + p, <u8>v);
+  if (p < ramSize) { store<u8>(ramBase + p, <u8>v); noteWrite(p); }
 }
 @inline export function physWrite16(p: u32, v: u32): void {
-  if (p <= ramSize - 2) store<u16>(ramBase + p, <u16>v);
+  if (p <= ramSize - 2) { store<u16>(ramBase + p, <u16>v); noteWrite(p); noteWrite(p + 1); }
   else { physWrite8(p, v); physWrite8(p + 1, v >>> 8); }
 }
 @inline export function physWrite32(p: u32, v: u32): void {
-  if (p <= ramSize - 4) store<u32>(ramBase + p, v);
+  if (p <= ramSize - 4) { store<u32>(ramBase + p, v); noteWrite(p); noteWrite(p + 3); }
   else { physWrite16(p, v); physWrite16(p + 2, v >>> 16); }
 }
 
@@ -124,14 +132,15 @@ export function probeWrite(linear: u32, bytes: u32): void {
   return linear < ramSize && !pagingEnabled ? <u32>load<u8>(ramBase + linear) : read8(linear);
 }
 @inline export function writeSized(size: i32, linear: u32, v: u32): void {
+  // Within one page, so one noteWrite covers the access.
   if (size == 32) {
-    if (directAccess(linear, 4)) store<u32>(ramBase + linear, v);
+    if (directAccess(linear, 4)) { store<u32>(ramBase + linear, v); noteWrite(linear); }
     else write32(linear, v);
   } else if (size == 16) {
-    if (directAccess(linear, 2)) store<u16>(ramBase + linear, <u16>v);
+    if (directAccess(linear, 2)) { store<u16>(ramBase + linear, <u16>v); noteWrite(linear); }
     else write16(linear, v);
   } else {
-    if (linear < ramSize && !pagingEnabled) store<u8>(ramBase + linear, <u8>v);
+    if (linear < ramSize && !pagingEnabled) { store<u8>(ramBase + linear, <u8>v); noteWrite(linear); }
     else write8(linear, v);
   }
 }

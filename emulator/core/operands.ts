@@ -7,7 +7,7 @@ import {
 } from "./decode";
 import { checkSegmentAccess } from "./segments";
 import {
-  getReg, setReg, reg32, setReg32, reg16, setReg16, segBase, stack32, eip,
+  getReg, setReg, reg32, setReg32, reg16, setReg16, segBase, stack32, eip, blockBoundary,
   ESP, SS,
 } from "./state";
 
@@ -118,6 +118,7 @@ export function probeStack(bytes: u32): void {
 
 @inline export function jumpNear(target: u32): void {
   eip = operandSize == 32 ? target : (target & 0xFFFF);
+  blockBoundary = true;
 }
 
 export function jumpRelative(displacement: u32): void {

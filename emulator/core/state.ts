@@ -95,6 +95,9 @@ let countAtRunStart: u64 = 0;
 export let budget: u32 = 0;
 let budgetAtRunStart: u32 = 0;
 export let stopRequested: bool = false;
+// Set by every jump, call, return and conditional branch: the next
+// instruction may start a translated block.
+export let blockBoundary: bool = true;
 // Set by HLT (with stopRequested): the CPU waits for an interrupt.
 export let halted: bool = false;
 

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Translator, type TranslatorCore } from '../translator/translate.js';
 
 export const enum Reg { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI }
 export const enum Seg { ES, CS, SS, DS, FS, GS }
@@ -55,9 +56,13 @@ interface CoreExports {
   pendingErrorCode(): number;
   abortInstruction(): void;
   clearPending(): void;
+  enableTranslation(on: boolean): void;
+  getTranslateRequest(): number;
+  discardAllBlocks(): void;
 }
 
 const STOP_REASONS: RunResult['reason'][] = ['budget', 'halt', 'stopped'];
+const STOP_TRANSLATE = 3;
 
 // Flat 4 GiB segments: access byte P=1, S=1, type (code: execute/read, data:
 // read/write, both accessed), G=1, D/B=1.
@@ -98,30 +103,46 @@ const unclaimedPorts: PortHandlers = {
   portOut: () => {},
 };
 
+export interface CpuOptions {
+  ramBytes: number;
+  /** Use dist/core.debug.wasm. */
+  debug?: boolean;
+  ports?: PortHandlers;
+  /** Translate hot blocks to wasm (default true); off: interpret every instruction. */
+  translate?: boolean;
+}
+
 export class Cpu {
   readonly ram: Uint8Array;
   ports: PortHandlers;
+  private readonly translator: Translator;
 
-  private constructor(private readonly core: CoreExports, ramBytes: number, ports: PortHandlers) {
-    this.ports = ports;
-    core.init(ramBytes);
-    this.ram = new Uint8Array(core.memory.buffer, core.ramPointer(), ramBytes);
+  private constructor(private readonly core: CoreExports, table: WebAssembly.Table, opts: CpuOptions) {
+    this.ports = opts.ports ?? unclaimedPorts;
+    core.init(opts.ramBytes);
+    this.ram = new Uint8Array(core.memory.buffer, core.ramPointer(), opts.ramBytes);
+    this.translator = new Translator(core as unknown as TranslatorCore & Record<string, unknown>, table, this.ram);
+    core.enableTranslation(opts.translate ?? true);
   }
 
-  static async create(opts: { ramBytes: number; debug?: boolean; ports?: PortHandlers }): Promise<Cpu> {
+  static async create(opts: CpuOptions): Promise<Cpu> {
     if (!Number.isInteger(opts.ramBytes) || opts.ramBytes < 4096 || opts.ramBytes > 0xC0000000) {
       throw new Error(`RAM size ${opts.ramBytes} is out of range (4 KiB to 3 GiB)`);
     }
     const module = await loadModule(wasmPath(opts.debug));
     let cpu: Cpu | undefined;
+    // The core's function table, shared with the translated blocks it calls.
+    // Block indices start at 2: the core reads 0 and 1 as lookup results.
+    const table = new WebAssembly.Table({ initial: 2, element: 'anyfunc' });
     const instance = await WebAssembly.instantiate(module, {
       env: {
+        table,
         portIn: (port: number, size: number) => cpu!.ports.portIn(port, size as 1 | 2 | 4) >>> 0,
         portOut: (port: number, size: number, value: number) => cpu!.ports.portOut(port, size as 1 | 2 | 4, value >>> 0),
         abort: () => { throw new Error('CPU core aborted'); },
       },
     });
-    cpu = new Cpu(instance.exports as unknown as CoreExports, opts.ramBytes, opts.ports ?? unclaimedPorts);
+    cpu = new Cpu(instance.exports as unknown as CoreExports, table, opts);
     return cpu;
   }
 
@@ -164,12 +185,34 @@ export class Cpu {
   }
 
   run(maxInstructions: number): RunResult {
-    return this.guard(() => ({ reason: STOP_REASONS[this.core.run(maxInstructions >>> 0)], eip: this.eip }));
+    return this.guard(() => {
+      const start = this.core.getInstructionCount();
+      let stop = this.core.run(maxInstructions >>> 0);
+      // The core stops to have a hot block translated, then goes on.
+      while (stop === STOP_TRANSLATE) {
+        this.translator.translate(this.core.getTranslateRequest());
+        const left = maxInstructions - (this.core.getInstructionCount() - start);
+        stop = left > 0 ? this.core.run(left) : 0;
+      }
+      return { reason: STOP_REASONS[stop]!, eip: this.eip };
+    });
+  }
+
+  /** Translates the block at `eip` now (tests). Returns false if it cannot be translated. */
+  translateNow(eip: number): boolean {
+    const before = this.translator.blocksTranslated;
+    this.translator.translate(eip >>> 0);
+    return this.translator.blocksTranslated > before;
+  }
+
+  /** Forgets all translated code: call after writing guest code into `ram` directly. */
+  discardTranslations(): void {
+    this.core.discardAllBlocks();
   }
 
   // One whole instruction (a REP string instruction with all its iterations).
   step(): RunResult {
-    return this.guard(() => ({ reason: STOP_REASONS[this.core.step()], eip: this.eip }));
+    return this.guard(() => ({ reason: STOP_REASONS[this.core.step()]!, eip: this.eip }));
   }
 
   stop(): void { this.core.stop(); }

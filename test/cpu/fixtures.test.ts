@@ -20,7 +20,7 @@ describe('CPU against the real CPU (fixtures)', () => {
       const failures: string[] = [];
       let failed = 0;
       for (const c of cases) {
-        const diffs = runCase(cpu, c);
+        const diffs = runCase(cpu, c)!;
         if (diffs.length > 0) {
           failed++;
           if (failures.length < 25) failures.push(`${c.form} [${c.code}] seed ${c.seed}: ${diffs.join('; ')}`);
@@ -29,4 +29,35 @@ describe('CPU against the real CPU (fixtures)', () => {
       expect(failures, `${failed} of ${cases.length} cases differ`).toEqual([]);
     });
   }
+});
+
+// The same cases through the translator: each instruction compiled to a
+// one-instruction wasm block and run from the translation cache.
+describe('translated blocks against the real CPU (fixtures)', () => {
+  let cpu: Cpu;
+  beforeAll(async () => { cpu = await createCaseCpu(); });
+  let translatedCases = 0;
+  let totalCases = 0;
+
+  for (const file of files) {
+    it(file.replace('.jsonl.gz', ''), () => {
+      const failures: string[] = [];
+      let failed = 0;
+      for (const c of loadFixtures(file)) {
+        totalCases++;
+        const diffs = runCase(cpu, c, true);
+        if (diffs === null) continue;
+        translatedCases++;
+        if (diffs.length > 0) {
+          failed++;
+          if (failures.length < 25) failures.push(`${c.form} [${c.code}] seed ${c.seed}: ${diffs.join('; ')}`);
+        }
+      }
+      expect(failures, `${failed} translated cases differ`).toEqual([]);
+    });
+  }
+
+  it('translates a large share of the cases', () => {
+    expect(translatedCases).toBeGreaterThan(totalCases * 0.4);
+  });
 });

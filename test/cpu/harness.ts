@@ -108,10 +108,14 @@ const hex = (v: number) => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 
 // Runs one case; returns a description of every difference (empty: a match).
-export function runCase(cpu: Cpu, c: FixtureCase): string[] {
+// `translated`: run the instruction as a translated block instead of through
+// the interpreter; returns null when the translator does not handle it.
+export function runCase(cpu: Cpu, c: FixtureCase, translated = false): string[] | null {
   const data = initialData(c);
   prepare(cpu, c, data);
-  const result = cpu.step();
+  cpu.discardTranslations();
+  if (translated && !cpu.translateNow(c.in.eip)) return null;
+  const result = translated ? cpu.run(1) : cpu.step();
   const diffs: string[] = [];
   const vector = result.reason === 'exception' ? result.vector! : -1;
   if (vector !== c.out.vector) diffs.push(`vector ${vector} (${result.reason}), expected ${c.out.vector}`);
