@@ -24,6 +24,8 @@ export interface BareMetalOptions {
   stdout: OutputSink;
   /** Use the debug build of the core (dist/core.debug.wasm). */
   debug?: boolean;
+  /** Translate hot blocks to wasm (default true); false: interpret only. */
+  translate?: boolean;
 }
 
 export interface BareMetalResult {
@@ -33,6 +35,7 @@ export interface BareMetalResult {
   hostSeconds: number;
   result: RunResult;
   symbols: Map<string, number>;
+  cpu: Cpu;
 }
 
 /** An error caused by the guest program (fault, halt, runaway); the message is one line. */
@@ -94,7 +97,7 @@ export async function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions)
     },
   };
 
-  cpu = await Cpu.create({ ramBytes: opts.ramBytes, debug: opts.debug, ports });
+  cpu = await Cpu.create({ ramBytes: opts.ramBytes, debug: opts.debug, ports, translate: opts.translate });
   const { entry, symbols } = loadElf(elfBytes, cpu.ram);
   cpu.setFlatProtectedMode(0);
   cpu.eip = entry;
@@ -125,5 +128,5 @@ export async function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions)
     case 'stopped':
       break;
   }
-  return { exitCode: exitCode ?? 0, instructions: executed, hostSeconds, result, symbols };
+  return { exitCode: exitCode ?? 0, instructions: executed, hostSeconds, result, symbols, cpu };
 }

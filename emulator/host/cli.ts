@@ -77,13 +77,17 @@ async function demo(opts: { ram: number }): Promise<void> {
   process.exitCode = r.exitCode;
 }
 
-async function run(file: string, opts: { ram: number; maxInstructions: number; debug?: boolean; stats?: boolean }): Promise<void> {
+async function run(
+  file: string,
+  opts: { ram: number; maxInstructions: number; debug?: boolean; stats?: boolean; translate: boolean },
+): Promise<void> {
   const elf = readInput(file);
   const r = await runBareMetal(elf, {
     ramBytes: opts.ram * 1024 * 1024,
     maxInstructions: opts.maxInstructions,
     stdout: stdoutSink,
     debug: opts.debug,
+    translate: opts.translate,
   });
   if (opts.stats) {
     process.stderr.write(
@@ -99,9 +103,10 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-async function bench(opts: { runs: number; ram: number }): Promise<void> {
+async function bench(opts: { runs: number; ram: number; translate: boolean }): Promise<void> {
   const elfs = BENCH_WORKLOADS.map((name) => ({ name, elf: readArtifact('build', 'baremetal', `${name}.elf`) }));
-  console.log(`Atlas386 bench: ${opts.runs} run(s) per workload, release core, Node ${process.version}`);
+  const engine = opts.translate ? 'interpreter + block translation' : 'interpreter only';
+  console.log(`Atlas386 bench: ${opts.runs} run(s) per workload, release core (${engine}), Node ${process.version}`);
   const header = ['workload', 'instructions', 'median MIPS', 'min MIPS', 'max MIPS', 'checksum'];
   const widths = [14, 14, 12, 10, 10, 10];
   const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -113,7 +118,12 @@ async function bench(opts: { runs: number; ram: number }): Promise<void> {
     let checksum = '';
     for (let i = 0; i < opts.runs; i++) {
       const out = new Collector();
-      const r = await runBareMetal(elf, { ramBytes: opts.ram * 1024 * 1024, maxInstructions: DEFAULT_MAX_INSTRUCTIONS, stdout: out });
+      const r = await runBareMetal(elf, {
+        ramBytes: opts.ram * 1024 * 1024,
+        maxInstructions: DEFAULT_MAX_INSTRUCTIONS,
+        stdout: out,
+        translate: opts.translate,
+      });
       if (r.exitCode !== 0) throw new Error(`${name} exited with status ${r.exitCode}`);
       const sum = /checksum ([0-9a-f]{8})/.exec(out.text())?.[1];
       if (!sum) throw new Error(`${name} printed no checksum (output: ${JSON.stringify(out.text().trim())})`);
@@ -165,6 +175,7 @@ program
   .option('--max-instructions <N>', 'stop with an error after N instructions', countOption, DEFAULT_MAX_INSTRUCTIONS)
   .option('--debug', 'use the debug build of the core (dist/core.debug.wasm)')
   .option('--stats', 'print instructions retired and guest MIPS on stderr')
+  .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')
   .action(guarded(run));
 
 program
@@ -172,6 +183,7 @@ program
   .description('run the bench workloads and report guest MIPS (instructions retired / host second)')
   .option('--runs <N>', 'runs per workload', runsOption, 5)
   .option('--ram <MiB>', 'guest RAM in MiB', ramOption, DEFAULT_RAM_MIB)
+  .option('--no-translate', 'interpret every instruction (measures the interpreter alone)')
   .action(guarded(bench));
 
 await program.parseAsync(process.argv);

@@ -205,6 +205,9 @@ export class Cpu {
     return this.translator.blocksTranslated > before;
   }
 
+  /** Blocks translated to wasm so far. */
+  get blocksTranslated(): number { return this.translator.blocksTranslated; }
+
   /** Forgets all translated code: call after writing guest code into `ram` directly. */
   discardTranslations(): void {
     this.core.discardAllBlocks();
