@@ -517,9 +517,9 @@ function op_8a(): void { movForm(0x8A, 8); }
 function op_89(): void { if (operandSize == 32) movForm(0x89, 32); else movForm(0x89, 16); }
 function op_8b(): void { if (operandSize == 32) movForm(0x8B, 32); else movForm(0x8B, 16); }
 
+// MOV r/m, Sreg
 function op_8c(): void {
   const size = operandSize;
-  // MOV r/m, Sreg
   decodeModrm();
   noLock();
   if (modrmReg > 5) raise(UD);
@@ -528,26 +528,26 @@ function op_8c(): void {
   else writeMemoryOperand(16, selector);
 }
 
+// LEA
 function op_8d(): void {
   const size = operandSize;
-  // LEA
   decodeModrm();
   noLock();
   if (modrmIsReg) raise(UD);
   setReg(size, modrmReg, effectiveOffset);
 }
 
+// MOV Sreg, r/m16
 function op_8e(): void {
-  // MOV Sreg, r/m16
   decodeModrm();
   noLock();
   if (modrmReg > 5 || modrmReg == CS) raise(UD);
   loadSegment(modrmReg, readRM(16));
 }
 
+// POP r/m: an ESP-based address is computed after the pop
 function op_8f(): void {
   const size = operandSize;
-  // POP r/m: an ESP-based address is computed after the pop
   decodeModrmAfterPop(<u32>(size >> 3));
   noLock();
   if (modrmReg != 0) raise(UD);
@@ -575,17 +575,17 @@ function op_91_97(): void {
   setReg(size, r, a);
 }
 
+// CBW, CWDE
 function op_98(): void {
   const size = operandSize;
-  // CBW, CWDE
   noLock();
   if (size == 32) setReg32(EAX, signExtend(16, reg32(EAX)));
   else setReg16(EAX, signExtend(8, reg32(EAX)));
 }
 
+// CWD, CDQ
 function op_99(): void {
   const size = operandSize;
-  // CWD, CDQ
   noLock();
   if (size == 32) setReg32(EDX, <u32>(<i32>reg32(EAX) >> 31));
   else setReg16(EDX, (reg16(EAX) & 0x8000) ? 0xFFFF : 0);
@@ -603,16 +603,16 @@ function op_9d(): void {
   noLock(); popFlags();
 }
 
+// SAHF
 function op_9e(): void {
-  // SAHF
   noLock();
   const mask = SF | ZF | AF | PF | CF;
   materialize();
   setEflags((getEflags() & ~mask) | (reg8(4) & mask));
 }
 
+// LAHF
 function op_9f(): void {
-  // LAHF
   noLock();
   setReg8(4, (getEflags() & (SF | ZF | AF | PF | CF)) | 2);
 }
@@ -635,22 +635,14 @@ function op_a3(): void {
   noLock(); writeSegment(size, dataSegment(), moffsOffset(), getReg(size, EAX));
 }
 
-function op_a4(): void {
-  noLock(); stringOp(MOVS, 8);
-}
-
-function op_a5(): void {
-  const size = operandSize;
-  noLock(); stringOp(MOVS, size);
-}
-
-function op_a6(): void {
-  noLock(); stringOp(CMPS, 8);
-}
-
-function op_a7(): void {
-  const size = operandSize;
-  noLock(); stringOp(CMPS, size);
+// MOVS CMPS (A4-A7), STOS LODS SCAS (AA-AF): even opcodes move bytes, odd
+// ones words or dwords.
+function op_string(): void {
+  noLock();
+  const op = opcode;
+  const kind = op < 0xA6 ? MOVS : op < 0xA8 ? CMPS : op < 0xAC ? STOS : op < 0xAE ? LODS : SCAS;
+  if (op & 1) stringOp(kind, operandSize);
+  else stringOp(kind, 8);
 }
 
 function op_a8(): void {
@@ -660,33 +652,6 @@ function op_a8(): void {
 function op_a9(): void {
   const size = operandSize;
   noLock(); alu(ALU_AND, size, getReg(size, EAX), fetchImm(size));
-}
-
-function op_aa(): void {
-  noLock(); stringOp(STOS, 8);
-}
-
-function op_ab(): void {
-  const size = operandSize;
-  noLock(); stringOp(STOS, size);
-}
-
-function op_ac(): void {
-  noLock(); stringOp(LODS, 8);
-}
-
-function op_ad(): void {
-  const size = operandSize;
-  noLock(); stringOp(LODS, size);
-}
-
-function op_ae(): void {
-  noLock(); stringOp(SCAS, 8);
-}
-
-function op_af(): void {
-  const size = operandSize;
-  noLock(); stringOp(SCAS, size);
 }
 
 function op_b0_b7(): void {
@@ -729,10 +694,10 @@ function op_d3(): void {
   if (size == 32) group2(32, 1); else group2(16, 1);
 }
 
+// RET, RET imm16
 function op_c2_c3(): void {
   const size = operandSize;
   const op = opcode;
-  // RET, RET imm16
   noLock();
   const release = op == 0xC2 ? fetch16() : 0;
   const target = peek(size, 0);
@@ -748,10 +713,10 @@ function op_c5(): void {
   noLock(); loadFarPointer(DS);
 }
 
+// MOV r/m, imm
 function op_c6_c7(): void {
   const size = operandSize;
   const op = opcode;
-  // MOV r/m, imm
   decodeModrm();
   noLock();
   if (modrmReg != 0) raise(UD);
@@ -779,15 +744,15 @@ function op_d6(): void {
   noLock(); setReg8(EAX, getCF() ? 0xFF : 0); return; // SALC
 }
 
+// XLAT
 function op_d7(): void {
-  // XLAT
   noLock();
   const offset = (addressSize == 32 ? reg32(EBX) : reg16(EBX)) + reg8(EAX);
   setReg8(EAX, readSegment(8, dataSegment(), addressSize == 32 ? offset : offset & 0xFFFF));
 }
 
+// x87 escape. There is no FPU: with CR0.EM or CR0.TS set that is #NM,
 function op_d8_df(): void {
-  // x87 escape. There is no FPU: with CR0.EM or CR0.TS set that is #NM,
   // which a kernel may use to emulate one; otherwise #UD.
   decodeModrm();
   if (cr0 & 0xC) raise(NM);
@@ -799,10 +764,10 @@ function op_e0_e3(): void {
   noLock(); loopForm(op);
 }
 
+// IN AL/eAX, imm8
 function op_e4_e5(): void {
   const size = operandSize;
   const op = opcode;
-  // IN AL/eAX, imm8
   noLock();
   const port = fetch8();
   requireIopl();
@@ -810,10 +775,10 @@ function op_e4_e5(): void {
   setReg(s, EAX, portIn(port, s));
 }
 
+// OUT imm8, AL/eAX
 function op_e6_e7(): void {
   const size = operandSize;
   const op = opcode;
-  // OUT imm8, AL/eAX
   noLock();
   const port = fetch8();
   requireIopl();
@@ -821,38 +786,38 @@ function op_e6_e7(): void {
   portOut(port, s, getReg(s, EAX));
 }
 
+// IN AL/eAX, DX
 function op_ec_ed(): void {
   const size = operandSize;
   const op = opcode;
-  // IN AL/eAX, DX
   noLock();
   requireIopl();
   const s = op == 0xEC ? 8 : size;
   setReg(s, EAX, portIn(reg16(EDX), s));
 }
 
+// OUT DX, AL/eAX
 function op_ee_ef(): void {
   const size = operandSize;
   const op = opcode;
-  // OUT DX, AL/eAX
   noLock();
   requireIopl();
   const s = op == 0xEE ? 8 : size;
   portOut(reg16(EDX), s, getReg(s, EAX));
 }
 
+// CALL rel
 function op_e8(): void {
   const size = operandSize;
-  // CALL rel
   noLock();
   const displacement = size == 32 ? fetch32() : signExtend(16, fetch16());
   push(size, eip);
   jumpRelative(displacement);
 }
 
+// JMP rel
 function op_e9(): void {
   const size = operandSize;
-  // JMP rel
   noLock();
   const displacement = size == 32 ? fetch32() : signExtend(16, fetch16());
   jumpRelative(displacement);
@@ -862,8 +827,8 @@ function op_eb(): void {
   noLock(); jumpRelative(signExtend(8, fetch8()));
 }
 
+// HLT
 function op_f4(): void {
-  // HLT
   noLock();
   requireRing0();
   halted = true;
@@ -907,8 +872,8 @@ function op_fd(): void {
   noLock(); setFlagBits(DF, true);
 }
 
+// INC/DEC r/m8
 function op_fe(): void {
-  // INC/DEC r/m8
   decodeModrm();
   checkLock(modrmReg <= 1);
   if (modrmReg > 1) raise(UD);
@@ -1037,18 +1002,18 @@ function op_ce(): void { noLock(); if (getOF()) raiseTrap(OF_VECTOR); }
     case 0xA1: op_a1(); return;
     case 0xA2: op_a2(); return;
     case 0xA3: op_a3(); return;
-    case 0xA4: op_a4(); return;
-    case 0xA5: op_a5(); return;
-    case 0xA6: op_a6(); return;
-    case 0xA7: op_a7(); return;
+    case 0xA4: op_string(); return;
+    case 0xA5: op_string(); return;
+    case 0xA6: op_string(); return;
+    case 0xA7: op_string(); return;
     case 0xA8: op_a8(); return;
     case 0xA9: op_a9(); return;
-    case 0xAA: op_aa(); return;
-    case 0xAB: op_ab(); return;
-    case 0xAC: op_ac(); return;
-    case 0xAD: op_ad(); return;
-    case 0xAE: op_ae(); return;
-    case 0xAF: op_af(); return;
+    case 0xAA: op_string(); return;
+    case 0xAB: op_string(); return;
+    case 0xAC: op_string(); return;
+    case 0xAD: op_string(); return;
+    case 0xAE: op_string(); return;
+    case 0xAF: op_string(); return;
     case 0xB0: case 0xB1: case 0xB2: case 0xB3: case 0xB4: case 0xB5: case 0xB6: case 0xB7: op_b0_b7(); return;
     case 0xB8: case 0xB9: case 0xBA: case 0xBB: case 0xBC: case 0xBD: case 0xBE: case 0xBF: op_b8_bf(); return;
     case 0xC0: op_c0(); return;

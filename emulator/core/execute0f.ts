@@ -54,8 +54,8 @@ function op0f_20_22(): void {
   moveControlRegister(op == 0x22);
 }
 
+// RDTSC: virtual time, one tick per executed instruction
 function op0f_31(): void {
-  // RDTSC: virtual time, one tick per executed instruction
   noLock();
   if ((cr4 & 4) != 0 && cpl != 0 && (cr0 & 1) != 0) raise(GP, 0);
   const now = executedInstructions();
@@ -124,17 +124,17 @@ function op0f_bb(): void {
   bitTest(3, false);
 }
 
+// group 8: BT BTS BTR BTC r/m, imm8
 function op0f_ba(): void {
-  // group 8: BT BTS BTR BTC r/m, imm8
   decodeModrm();
   if (modrmReg < 4) raise(UD);
   bitTestDecoded(modrmReg - 4, true);
 }
 
+// SHLD, SHRD
 function op0f_a4_ad(): void {
   const size = operandSize;
   const op = opcode;
-  // SHLD, SHRD
   decodeModrm();
   noLock();
   const dst = readRMForUpdate(size);
@@ -151,10 +151,10 @@ function op0f_af(): void {
   setReg(size, modrmReg, imulTruncated(size, getReg(size, modrmReg), readRM(size)));
 }
 
+// CMPXCHG
 function op0f_b0_b1(): void {
   const size = operandSize;
   const op = opcode;
-  // CMPXCHG
   decodeModrm();
   checkLock(true);
   const s = op == 0xB0 ? 8 : size;
@@ -179,10 +179,10 @@ function op0f_b5(): void {
   noLock(); loadFarPointer(GS);
 }
 
+// MOVZX, MOVSX
 function op0f_b6_bf(): void {
   const size = operandSize;
   const op = opcode;
-  // MOVZX, MOVSX
   decodeModrm();
   noLock();
   const s = (op & 1) ? 16 : 8;
@@ -190,10 +190,10 @@ function op0f_b6_bf(): void {
   setReg(size, modrmReg, op >= 0xBE ? signExtend(s, v) : v);
 }
 
+// BSF, BSR
 function op0f_bc_bd(): void {
   const size = operandSize;
   const op = opcode;
-  // BSF, BSR
   decodeModrm();
   noLock();
   const v = readRM(size);
@@ -205,10 +205,10 @@ function op0f_bc_bd(): void {
   setReg(size, modrmReg, op == 0xBC ? <u32>ctz(v) : <u32>(31 - clz(v)));
 }
 
+// XADD
 function op0f_c0_c1(): void {
   const size = operandSize;
   const op = opcode;
-  // XADD
   decodeModrm();
   checkLock(true);
   const s = op == 0xC0 ? 8 : size;
@@ -224,8 +224,8 @@ function op0f_c0_c1(): void {
   }
 }
 
+// group 9: CMPXCHG8B m64
 function op0f_c7(): void {
-  // group 9: CMPXCHG8B m64
   decodeModrm();
   if (modrmReg != 1 || modrmIsReg) raise(UD);
   checkLock(true);

@@ -9,7 +9,7 @@ import {
   budget, stopRequested, halted, startBudget, requestStop, blockBoundary, code32, stack32, CS, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
 } from "./state";
 import { getEflags as eflagsValue, setEflags as setEflagsValue } from "./flags";
-import { allocateRam, ramBase, ramSize } from "./memory";
+import { allocateRam, ramBase, ramSize, pagingEnabled } from "./memory";
 import {
   lookupBlock, blockLength, installBlock as install, discardAllBlocks as discardAll,
   enableTranslation as enable, translationEnabled, translateRequest,
@@ -48,8 +48,9 @@ export function run(maxInstructions: u32): i32 {
   while (budget != 0) {
     if (blockBoundary) {
       blockBoundary = false;
-      // Blocks are translated for flat 32-bit code and a 32-bit stack.
-      if (translationEnabled && code32 && stack32 && segBase(CS) == 0) {
+      // Blocks are translated for flat 32-bit code and a 32-bit stack, and
+      // keyed by EIP, which is their physical address only while paging is off.
+      if (translationEnabled && code32 && stack32 && segBase(CS) == 0 && !pagingEnabled) {
         const fn = lookupBlock(eip);
         if (fn > LOOKUP_TRANSLATE && fn != UNTRANSLATABLE && budget >= blockLength(eip)) {
           call_indirect<void>(fn); // runs the block; leaves EIP and blockBoundary set
