@@ -4,22 +4,21 @@
 import {
   fetch8, fetch16, fetch32, fetchImm, decodeModrm, resetPrefixes, checkLength,
   setOperandSizePrefix, setAddressSizePrefix, setSegmentOverride, setRepPrefix, setLockPrefix,
-  operandSize, addressSize, lockPrefix, repPrefix, modrmIsReg, modrmReg, modrmRm,
-  effectiveOffset, dataSegment, decodeModrmAfterPop, opcode,
+  operandSize, addressSize, lockPrefix, modrmIsReg, modrmReg, modrmRm, effectiveOffset,
+  dataSegment, decodeModrmAfterPop, opcode,
 } from "./decode";
-import { readSized, writeSized, read8, readSized as readMem } from "./memory";
 import { alu, inc, dec, neg, ALU_CMP, ALU_AND } from "./alu";
 import { shiftRotate, ROL, ROR, RCL, RCR, SHL, SHR, SAR } from "./shift";
 import { mul, imulAccumulator, imulTruncated, div, idiv } from "./muldiv";
 import { daa, das, aaa, aas, aam, aad } from "./bcd";
 import { stringOp, MOVS, CMPS, STOS, LODS, SCAS } from "./string";
 import {
-  condition, getEflags, setEflags, getCF, setFlagBits, materialize, stored,
-  CF, PF, AF, ZF, SF, DF, IF, IOPL, TF, NT, AC, ID, OF, RF, VM, getZF as getZFValue, getOF,
+  condition, getEflags, setEflags, getCF, setFlagBits, materialize, stored, CF, PF, AF, ZF, SF, DF,
+  IF, IOPL, TF, NT, AC, ID, OF, RF, VM, getZF as getZFValue, getOF,
 } from "./flags";
 import {
-  readRM, readRMForUpdate, writeRM, push, pop, peek, popDiscard, stackPointer, setStackPointer, readStack, writeStack,
-  readSegment, writeSegment, readMemoryOperand, writeMemoryOperand,
+  readRM, readRMForUpdate, writeRM, push, pop, peek, popDiscard, stackPointer, setStackPointer,
+  readStack, writeStack, readSegment, writeSegment, readMemoryOperand, writeMemoryOperand,
   probeStack, jumpNear, jumpRelative,
 } from "./operands";
 import { loadSegment } from "./segments";
@@ -27,10 +26,9 @@ import { portIn, portOut } from "./ports";
 import { raise, raiseTrap, UD, GP, BR, NM, BP, OF as OF_VECTOR } from "./exceptions";
 import { executeTwoByte } from "./execute0f";
 import {
-  eip, instructionStart, cpl, cr0, stack32, halted, requestStop, blockBoundary,
-  getReg, setReg, reg8, reg16, reg32, setReg8, setReg16, setReg32, signExtend, segSelector,
-  segBase as segBaseOf,
-  EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS,
+  eip, instructionStart, cpl, cr0, stack32, halted, requestStop, blockBoundary, getReg, setReg,
+  reg8, reg16, reg32, setReg8, setReg16, setReg32, signExtend, segSelector, EAX, ECX, EDX, EBX,
+  ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS,
 } from "./state";
 
 // LOCK is legal only on these read-modify-write instructions with a memory
@@ -38,7 +36,7 @@ import {
 export function checkLock(lockable: bool): void {
   if (lockPrefix && (!lockable || modrmIsReg)) raise(UD);
 }
-@inline function noLock(): void {
+@inline export function noLock(): void {
   if (lockPrefix) raise(UD);
 }
 
@@ -54,7 +52,6 @@ export function requireRing0(): void {
 export function requireIopl(): void {
   if ((cr0 & 1) != 0 && cpl > iopl()) raise(GP, 0);
 }
-
 
 // ALU forms 00-3F: op Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iv.
 @inline function aluForm(op: u32, size: i32): void {
@@ -155,7 +152,6 @@ export function requireIopl(): void {
 @inline function moffsOffset(): u32 {
   return addressSize == 32 ? fetch32() : fetch16();
 }
-
 
 export function pushSegmentRegister(seg: i32): void {
   noLock();
@@ -270,7 +266,6 @@ function loopForm(op: u32): void {
   blockBoundary = true;
   if (taken) jumpRelative(displacement);
 }
-
 
 // LES LDS LSS LFS LGS: a far pointer (offset, then selector) from memory.
 export function loadFarPointer(seg: i32): void {

@@ -2,33 +2,27 @@
 
 import {
   fetch8, fetch32, fetch16, decodeModrm, operandSize, modrmIsReg, modrmReg, modrmRm,
-  invalidateFetch, lockPrefix, opcode,
+  invalidateFetch, opcode,
 } from "./decode";
-import { readSized, writeSized, read32, write32, write16 } from "./memory";
 import { alu, ALU_ADD, ALU_CMP } from "./alu";
 import { shld, shrd } from "./shift";
 import { imulTruncated } from "./muldiv";
 import { condition, setFlagBits, CF, ZF } from "./flags";
 import {
-  readRM, readRMForUpdate, writeRM, jumpRelative, readMemoryOperand, writeMemoryOperand, checkMemoryOperandWritable,
+  readRM, readRMForUpdate, writeRM, jumpRelative, readMemoryOperand, writeMemoryOperand,
+  checkMemoryOperandWritable,
 } from "./operands";
-import { loadSegment } from "./segments";
 import { raise, UD, GP } from "./exceptions";
 import {
-  checkLock, requireRing0, loadFarPointer, pushSegmentRegister, popSegmentRegister,
+  checkLock, noLock, requireRing0, loadFarPointer, pushSegmentRegister, popSegmentRegister,
 } from "./execute";
 import { cpuid } from "./cpuid";
 import {
-  getReg, setReg, reg32, setReg32, signExtend, segSelector, cpl, cr0, cr2, cr3, cr4, blockBoundary,
-  gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions,
-  EAX, ECX, EDX, EBX, ES, CS, SS, DS, FS, GS,
+  getReg, setReg, reg32, setReg32, signExtend, cpl, cr0, cr2, cr3, cr4, blockBoundary, gdtBase,
+  gdtLimit, idtBase, idtLimit, executedInstructions, EAX, ECX, EDX, EBX, SS, FS, GS,
 } from "./state";
 
-@inline function noLock(): void {
-  if (lockPrefix) raise(UD);
-}
-
-export function op0f_01(): void {
+function op0f_01(): void {
   group7();
 }
 
@@ -258,7 +252,6 @@ function op0f_c8_cf(): void {
 function op0f_undefined(): void {
   raise(UD);
 }
-
 
 // The opcode map: opcode byte -> handler (a br_table of direct calls).
 function dispatchTwoByte(op: u32): void {

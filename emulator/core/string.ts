@@ -11,12 +11,10 @@
 import { readSegment, writeSegment } from "./operands";
 import { alu, ALU_CMP } from "./alu";
 import { getDF, getZF } from "./flags";
+import { addressSize, repPrefix, dataSegment } from "./decode";
 import {
-  addressSize, repPrefix, dataSegment,
-} from "./decode";
-import {
-  eip, instructionStart, reg32, setReg32, reg16, setReg16, getReg, setReg,
-  segBase, ES, ECX, ESI, EDI, EAX, budget, consumeBudget,
+  eip, instructionStart, reg32, setReg32, reg16, setReg16, getReg, setReg, ES, ECX, ESI, EDI, EAX,
+  budget, consumeBudget,
 } from "./state";
 
 export const MOVS = 0, STOS = 1, LODS = 2, CMPS = 3, SCAS = 4;
