@@ -200,12 +200,10 @@ export class Cpu {
 
   /** Translates the block at `eip` now (tests). Returns false if it cannot be translated. */
   translateNow(eip: number): boolean {
-    const before = this.translator.blocksTranslated;
-    this.translator.translate(eip >>> 0);
-    return this.translator.blocksTranslated > before;
+    return this.translator.translate(eip >>> 0);
   }
 
-  /** Blocks translated to wasm so far. */
+  /** Blocks compiled to wasm so far. */
   get blocksTranslated(): number { return this.translator.blocksTranslated; }
 
   /** Forgets all translated code: call after writing guest code into `ram` directly. */

@@ -454,9 +454,14 @@ function branch(w: BlockWriter, cc: number, target: number, next: number): boole
   return true;
 }
 
+/** A compiled block, kept so that a block evicted from the core's cache (by a
+ * slot collision, or a write to its page that left its own bytes alone) comes
+ * back without compiling again. */
+interface CompiledBlock { index: number; bytes: Uint8Array; length: number }
+
 export class Translator {
   private readonly imports: WebAssembly.Imports;
-  private readonly indexOf = new Map<number, number>();
+  private readonly compiled = new Map<number, CompiledBlock>();
   blocksTranslated = 0;
 
   constructor(
@@ -470,8 +475,17 @@ export class Translator {
     this.imports = { env: env as WebAssembly.ModuleImports };
   }
 
-  /** Translates the block at `eip` (paging is off: EIP is the physical address) and installs it. */
-  translate(eip: number): void {
+  /**
+   * Translates the block at `eip` (paging is off: EIP is the physical
+   * address) and installs it; false when its first instruction is not
+   * translatable (the core then stops asking for it).
+   */
+  translate(eip: number): boolean {
+    const known = this.compiled.get(eip);
+    if (known && sameBytes(this.ram, eip, known.bytes)) {
+      this.core.installBlock(eip, known.index, known.length, eip, eip + known.bytes.length - 1);
+      return true;
+    }
     const pageEnd = Math.min((eip & ~0xfff) + 0x1000, this.ram.length);
     const w = new BlockWriter(this.core.regsPointer());
     w.c.i32(0).global(Op.GlobalSet, G.codeModified);
@@ -489,18 +503,21 @@ export class Translator {
     }
     if (count === 0) {
       this.core.installBlock(eip, this.core.untranslatable(), 0, eip, eip);
-      return;
+      return false;
     }
     if (!ended) w.exit(at);
     const module = new WebAssembly.Module(moduleBytes([...GLOBALS], FUNCTIONS, LOCALS, w.c));
     const instance = new WebAssembly.Instance(module, this.imports);
-    let index = this.indexOf.get(eip);
-    if (index === undefined) {
-      index = this.table.grow(1);
-      this.indexOf.set(eip, index);
-    }
+    const index = known?.index ?? this.table.grow(1);
     this.table.set(index, instance.exports.block as () => void);
+    this.compiled.set(eip, { index, bytes: this.ram.slice(eip, at), length: count });
     this.core.installBlock(eip, index, count, eip, at - 1);
     this.blocksTranslated++;
+    return true;
   }
+}
+
+function sameBytes(ram: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (ram[at + i] !== bytes[i]) return false;
+  return true;
 }
