@@ -37,14 +37,12 @@ describe('translated blocks against the real CPU (fixtures)', () => {
   let cpu: Cpu;
   beforeAll(async () => { cpu = await createCaseCpu(); });
   let translatedCases = 0;
-  let totalCases = 0;
 
   for (const file of files) {
     it(file.replace('.jsonl.gz', ''), () => {
       const failures: string[] = [];
       let failed = 0;
       for (const c of loadFixtures(file)) {
-        totalCases++;
         const diffs = runCase(cpu, c, true);
         if (diffs === null) continue;
         translatedCases++;
@@ -57,7 +55,9 @@ describe('translated blocks against the real CPU (fixtures)', () => {
     });
   }
 
-  it('translates a large share of the cases', () => {
-    expect(translatedCases).toBeGreaterThan(totalCases * 0.4);
+  // The translator takes unprefixed 32-bit forms (47,016 cases when this was
+  // written); prefixed and 16-bit forms stay with the interpreter.
+  it('translates the bulk of the unprefixed 32-bit cases', () => {
+    expect(translatedCases).toBeGreaterThanOrEqual(45_000);
   });
 });

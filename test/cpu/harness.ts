@@ -1,7 +1,9 @@
 // Runs real-hardware fixture cases (test/cpu/fixtures, made by
 // test/cpu/oracle/generate.mjs) on the CPU core, in the same environment the
 // native runner gave them: a Linux i386 process at CPL 3 with its selectors,
-// an 8 KiB data region filled from the case's seed, and a code page of int3.
+// two 8 KiB data regions (DATA, and LOW below 64 KiB for 16-bit addressing)
+// filled from the case's seed, and two code pages of int3 (CODE, and LCODE
+// below 64 KiB for 16-bit operand-size branches).
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -12,6 +14,9 @@ export const DATA = 0x00100000;
 export const DATA_SIZE = 0x2000;
 export const CODE = 0x00110000;
 export const CODE_SIZE = 0x1000;
+export const LOW = 0x00008000;
+export const LOW_SIZE = 0x2000;
+export const LCODE = 0x0000c000;
 const GDT = 0x00001000;
 export const RAM_BYTES = 0x00200000;
 
@@ -54,23 +59,37 @@ function hexBytes(hex: string): Uint8Array {
   return out;
 }
 
-// The initial data region: xorshift32 words from the seed, then the case's
-// overrides, then the 36-byte popal/popfl image just below ESP.
-export function initialData(c: FixtureCase): Uint8Array {
+export interface InitialMemory { data: Uint8Array; low: Uint8Array }
+
+// The initial data regions: one xorshift32 sequence from the seed (words
+// 0..2047 fill DATA, words 2048..4095 fill LOW), then the case's overrides
+// (in either region), then the 36-byte popal/popfl image just below ESP (in DATA).
+export function initialMemory(c: FixtureCase): InitialMemory {
   const data = new Uint8Array(DATA_SIZE);
-  const view = new DataView(data.buffer);
+  const low = new Uint8Array(LOW_SIZE);
   let x = c.seed >>> 0 || 1;
-  for (let i = 0; i < DATA_SIZE / 4; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    view.setUint32(4 * i, x, true);
+  for (const region of [data, low]) {
+    const view = new DataView(region.buffer);
+    for (let i = 0; i < region.length / 4; i++) {
+      x ^= x << 13; x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5; x >>>= 0;
+      view.setUint32(4 * i, x, true);
+    }
   }
-  for (const [addr, hex] of c.in.mem ?? []) data.set(hexBytes(hex), addr - DATA);
+  for (const [addr, hex] of c.in.mem ?? []) {
+    if (addr >= LOW && addr < LOW + LOW_SIZE) low.set(hexBytes(hex), addr - LOW);
+    else data.set(hexBytes(hex), addr - DATA);
+  }
+  const view = new DataView(data.buffer);
   const [eax, ecx, edx, ebx, esp, ebp, esi, edi] = c.in.regs;
   const image = [edi, esi, ebp, esp, ebx, edx, ecx, eax, c.in.eflags];
   image.forEach((v, i) => view.setUint32(esp - 36 - DATA + 4 * i, v >>> 0, true));
-  return data;
+  return { data, low };
+}
+
+export function initialData(c: FixtureCase): Uint8Array {
+  return initialMemory(c).data;
 }
 
 function putDescriptor(ram: Uint8Array, at: number, base: number, limit: number, access: number): void {
@@ -84,7 +103,7 @@ export async function createCaseCpu(): Promise<Cpu> {
   return cpu;
 }
 
-function prepare(cpu: Cpu, c: FixtureCase, data: Uint8Array): void {
+function prepare(cpu: Cpu, c: FixtureCase, mem: InitialMemory): void {
   const ram = cpu.ram;
   // GDT: null, three unused, then user code and user data (DPL 3, flat, accessed).
   ram.fill(0, GDT, GDT + 0x30);
@@ -96,8 +115,11 @@ function prepare(cpu: Cpu, c: FixtureCase, data: Uint8Array): void {
   for (const s of [Seg.ES, Seg.SS, Seg.DS]) cpu.setSegmentCache(s, USER_DS, 0, 0xffffffff, 0xc0f3);
   cpu.setSegmentCache(Seg.FS, 0, 0, 0, 0);
   cpu.setSegmentCache(Seg.GS, 0, 0, 0, 0);
-  ram.set(data, DATA);
+  ram.set(mem.data, DATA);
+  ram.set(mem.low, LOW);
+  // both code pages are int3 everywhere; the instruction sits at in.eip, in either page
   ram.fill(0xcc, CODE, CODE + CODE_SIZE);
+  ram.fill(0xcc, LCODE, LCODE + CODE_SIZE);
   ram.set(hexBytes(c.code), c.in.eip);
   c.in.regs.forEach((v, i) => cpu.setReg(i as Reg, v));
   cpu.eip = c.in.eip;
@@ -111,8 +133,8 @@ const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 // `translated`: run the instruction as a translated block instead of through
 // the interpreter; returns null when the translator does not handle it.
 export function runCase(cpu: Cpu, c: FixtureCase, translated = false): string[] | null {
-  const data = initialData(c);
-  prepare(cpu, c, data);
+  const mem = initialMemory(c);
+  prepare(cpu, c, mem);
   cpu.discardTranslations();
   if (translated && !cpu.translateNow(c.in.eip)) return null;
   const result = translated ? cpu.run(1) : cpu.step();
@@ -137,13 +159,17 @@ export function runCase(cpu: Cpu, c: FixtureCase, translated = false): string[] 
   if (((flags ^ c.out.eflags) & mask) !== 0) {
     diffs.push(`eflags ${hex(flags)}, expected ${hex(c.out.eflags)} (mask ${hex(mask)}, differ ${hex((flags ^ c.out.eflags) & mask)})`);
   }
-  const expected = data.slice();
-  for (const [addr, bytes] of c.out.mem) expected.set(hexBytes(bytes), addr - DATA);
-  const actual = cpu.ram.subarray(DATA, DATA + DATA_SIZE);
-  for (let i = 0; i < DATA_SIZE; i++) {
-    if (actual[i] !== expected[i]) {
-      diffs.push(`memory ${hex(DATA + i)} = ${actual[i].toString(16)}, expected ${expected[i].toString(16)}`);
-      if (diffs.length > 12) break;
+  // final memory of both regions == initial image with out.mem applied
+  for (const [base, size, initial] of [[LOW, LOW_SIZE, mem.low], [DATA, DATA_SIZE, mem.data]] as const) {
+    const expected = initial.slice();
+    for (const [addr, bytes] of c.out.mem) {
+      if (addr >= base && addr < base + size) expected.set(hexBytes(bytes), addr - base);
+    }
+    const actual = cpu.ram.subarray(base, base + size);
+    for (let i = 0; i < size && diffs.length <= 12; i++) {
+      if (actual[i] !== expected[i]) {
+        diffs.push(`memory ${hex(base + i)} = ${actual[i].toString(16)}, expected ${expected[i].toString(16)}`);
+      }
     }
   }
   return diffs;

@@ -21,6 +21,11 @@ const CHECK_ONLY = process.argv.includes('--check');
 
 // ---------------------------------------------------------------- environment
 const DATA = 0x00100000, DATASZ = 0x2000, CODE = 0x00110000, CODESZ = 0x1000, DEFAULT_EIP = 0x00110800;
+// Second data region and second code page inside the first 64 KiB (reachable with 16-bit
+// addressing / 16-bit operand-size branches). Linux maps down to vm.mmap_min_addr (4096).
+const LOW = 0x00008000, LOWSZ = 0x2000, LCODE = 0x0000c000, LOW_EIP = 0x0000c800;
+const inData = (a, n) => a >= DATA && a + n <= DATA + DATASZ;
+const inLow = (a, n) => a >= LOW && a + n <= LOW + LOWSZ;
 const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, DF = 0x400, OF = 0x800;
 const FULL = 0xfff;                 // compare EFLAGS bits 0..11
@@ -77,16 +82,19 @@ const le = (v, n) => { const a = []; for (let i = 0; i < n; i++) a.push(Number((
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
 const s8 = (v) => (v << 24) >> 24;
 
-// Initial DATA image exactly as the runner (and the emulator harness) builds it.
-function fillData(seed) {
-  const img = new Uint8Array(DATASZ);
-  const dv = new DataView(img.buffer);
+// Initial DATA and LOW images exactly as the runner (and the emulator harness) build them:
+// one xorshift32 sequence, words 0..2047 -> DATA, words 2048..4095 -> LOW.
+function fillImages(seed) {
+  const data = new Uint8Array(DATASZ), low = new Uint8Array(LOWSZ);
   let x = seed >>> 0 || 1;
-  for (let i = 0; i < DATASZ / 4; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    dv.setUint32(i * 4, x, true);
+  for (const img of [data, low]) {
+    const dv = new DataView(img.buffer);
+    for (let i = 0; i < img.length / 4; i++) {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      dv.setUint32(i * 4, x, true);
+    }
   }
-  return img;
+  return { data, low };
 }
 
 // ---------------------------------------------------------------- case builder
@@ -106,6 +114,7 @@ class Case {
     this.branch = false;     // EIP after is not simply eip+len
     this.sregs = false;      // record segment registers in out
     this.undefRegs = null;
+    this.expectEip = null;   // optional list of the EIPs the generator's model allows (self-check)
   }
   pin(reg, v) { this.regs[reg] = v >>> 0; this.pinned.add(reg); }
   set(reg, v) { if (!this.pinned.has(reg)) this.regs[reg] = v >>> 0; }
@@ -121,19 +130,26 @@ class Case {
     return (this.regs[reg & 3] >>> (reg & 4 ? 8 : 0)) & 0xff;
   }
   write(addr, bytes) {
-    if (addr < DATA || addr + bytes.length > DATA + DATASZ) throw new Error(`override outside DATA ${addr.toString(16)}`);
+    if (!inData(addr, bytes.length) && !inLow(addr, bytes.length)) throw new Error(`override outside DATA/LOW ${addr.toString(16)}`);
     this.mem.push([addr >>> 0, bytes.slice()]);
   }
   writeN(addr, v, n) { this.write(addr, le(v, n)); }
-  image() { // full initial DATA image: seed fill, overrides, register image at ESP-36
-    const img = fillData(this.seed);
-    for (const [a, b] of this.mem) img.set(b, a - DATA);
-    const dv = new DataView(img.buffer);
+  images() { // full initial DATA and LOW images: seed fill, overrides, register image at ESP-36
+    const { data, low } = fillImages(this.seed);
+    for (const [a, b] of this.mem) if (inData(a, b.length)) data.set(b, a - DATA); else low.set(b, a - LOW);
+    const dv = new DataView(data.buffer);
     const R = this.regs, o = R[ESP] - 36 - DATA;
     [R[EDI], R[ESI], R[EBP], R[ESP], R[EBX], R[EDX], R[ECX], R[EAX], this.eflags].forEach((v, i) => dv.setUint32(o + 4 * i, v, true));
-    return img;
+    return { data, low };
   }
-  readN(img, addr, n) { let v = 0n; for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(img[addr - DATA + i]); return Number(v); }
+  image() { return this.images().data; }
+  lowImage() { return this.images().low; }
+  // n bytes at addr from an initial image (LOW addresses always read the LOW image)
+  readN(img, addr, n) {
+    let base = DATA;
+    if (inLow(addr, n)) { img = this.lowImage(); base = LOW; }
+    let v = 0n; for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(img[addr - base + i]); return Number(v);
+  }
 }
 
 // ---------------------------------------------------------------- addressing
@@ -223,7 +239,8 @@ function emitRM(c, w, opc, isMem, regField, immBits = 0, opt = {}) {
   const reg = regField === 'r' ? (opt.reg ?? r.int(8)) : regField;
   const size = opt.size ?? w / 8;
   let rmInfo;
-  if (isMem) rmInfo = memOperand(c, reg, size, opt);
+  if (isMem && opt.a16) rmInfo = memOperand16Mem(c, reg, size, opt.a16 === true ? {} : opt.a16);
+  else if (isMem) rmInfo = memOperand(c, reg, size, opt);
   else {
     let rm = opt.rm ?? r.int(8);
     rmInfo = { bytes: [0xc0 | (reg << 3) | rm], rm, isMem: false };
@@ -234,7 +251,9 @@ function emitRM(c, w, opc, isMem, regField, immBits = 0, opt = {}) {
   else if (!opt.noRmVal) c.setW(rmInfo.rm, size * 8, val(r, size * 8));
   let imm = [];
   if (immBits) { c.imm = val(r, immBits) & maskOf(immBits); if (opt.imm !== undefined) c.imm = opt.imm; imm = le(c.imm >>> 0, immBits / 8); }
-  c.code = [...(opt.prefix ?? []), ...(w === 16 && !opt.no66 ? [0x66] : []), ...opc, ...rmInfo.bytes, ...imm];
+  const p66 = w === 16 && !opt.no66 ? [0x66] : [];
+  const pfx = isMem && opt.a16 ? (p66.length && r.bool() ? [0x66, 0x67] : [0x67, ...p66]) : p66;
+  c.code = [...(opt.prefix ?? []), ...pfx, ...opc, ...rmInfo.bytes, ...imm];
   return { reg, ...rmInfo };
 }
 
@@ -858,6 +877,251 @@ lockForm('bt m32,r32 (not lockable, #UD)', 30, (c) => emitRM(c, 32, [0x0f, 0xa3]
 lockForm('nop (#UD)', 30, (c) => { c.code = [0x90]; }, false);
 lockForm('lea (#UD)', 30, (c) => emitRM(c, 32, [0x8d], true, 'r'), false);
 
+// ---------------------------------------------------------------- 16-bit addressing (0x67) on memory, in LOW
+// A 16-bit effective address is (sum of the 16-bit registers + displacement) mod 2^16; LOW (0x8000..0x9FFF)
+// lies inside the first 64 KiB, so these cases really access memory. Register values carry random upper
+// 16 bits (ignored by 16-bit addressing) and the 16-bit sums wrap around 64 KiB in a large share of the
+// cases (e.g. BX=0xF000 + SI=0x9100 -> 0x8100; [bp+disp16] with disp16 > the target). BP-based forms
+// use SS, which is flat like DS, so they reach the same linear addresses.
+const A16REGS = [[EBX, ESI], [EBX, EDI], [EBP, ESI], [EBP, EDI], [ESI], [EDI], [EBP], [EBX]];
+const A16NAME = ['bx+si', 'bx+di', 'bp+si', 'bp+di', 'si', 'di', 'bp', 'bx'];
+const a16Regs = (mod, rm) => (mod === 0 && rm === 6 ? [] : A16REGS[rm]);
+const a16Name = (mod, rm) => (mod === 0 && rm === 6 ? '[disp16]' : `[${A16NAME[rm]}${mod ? '+disp' + (mod === 1 ? 8 : 16) : ''}]`);
+function rand16(r) { return r.int(8) < 5 ? r.int(0x10000) : r.pick([0, 1, 2, 0x10, 0x7fff, 0x8000, 0xfff0, 0xfffe, 0xffff]); }
+// a 32-bit register value with the given low 16 bits and (mostly) random upper 16 bits
+const hi16 = (r, v) => (((r.bool(0.8) ? r.u32() : 0) & 0xffff0000) | (v & 0xffff)) >>> 0;
+function memOperand16Mem(c, regField, size, opt = {}) {
+  const r = c.r;
+  const lo = opt.lo ?? LOW, hi = opt.hi ?? LOW + LOWSZ - size;
+  const mod = opt.mod ?? r.int(3), rm = opt.rm ?? r.int(8);
+  const regs = a16Regs(mod, rm);
+  for (let t = 0; t < 10000; t++) {
+    const A = r.range(lo, hi);
+    const fixedSum = regs.every((g) => c.pinned.has(g)) && regs.length > 0;
+    const sumPinned = regs.reduce((s, g) => s + (c.regs[g] & 0xffff), 0) & 0xffff;
+    let disp = 0, dsz = 0;
+    if (mod === 1) { dsz = 1; disp = s8(r.bool(0.3) ? r.pick([0, 1, 0x7f, 0x80, 0xff]) : r.u32()); if (fixedSum) { disp = s8((A - sumPinned) & 0xff); } }
+    else if (mod === 2) { dsz = 2; disp = fixedSum ? (A - sumPinned) & 0xffff : rand16(r); }
+    else if (rm === 6) { dsz = 2; disp = A; }
+    const need = (A - disp) & 0xffff; // what the registers must sum to, mod 2^16
+    const vals = regs.map((g) => (c.pinned.has(g) ? c.regs[g] & 0xffff : null));
+    if (regs.length === 2 && vals[0] === null && vals[1] === null) vals[r.int(2)] = rand16(r);
+    if (regs.length === 1 && vals[0] === null) vals[0] = need;
+    if (regs.length === 2 && vals[0] === null) vals[0] = (need - vals[1]) & 0xffff;
+    if (regs.length === 2 && vals[1] === null) vals[1] = (need - vals[0]) & 0xffff;
+    if (((vals.reduce((s, v) => s + v, 0) + disp) & 0xffff) !== A) continue;
+    regs.forEach((g, i) => { if (!c.pinned.has(g)) c.pin(g, hi16(r, vals[i])); });
+    return { bytes: [(mod << 6) | (regField << 3) | rm, ...le(disp & 0xffff, dsz)], ea: A, isMem: true, mod, rm };
+  }
+  throw new Error('memOperand16Mem: no solution');
+}
+{
+  // every 16-bit ModRM memory pattern (mod 0/1/2 x rm 0..7), 54 cases each spread over nine instructions
+  const ops = [
+    (c, a) => emitRM(c, 32, [0x8b], true, 'r', 0, { a16: a }),                  // mov r32,[m]
+    (c, a) => emitRM(c, 16, [0x01], true, 'r', 0, { a16: a }),                  // add [m],r16
+    (c, a) => emitRM(c, 8, [0x88], true, 'r', 0, { a16: a }),                   // mov [m],r8
+    (c, a) => emitRM(c, 8, [0x3a], true, 'r', 0, { a16: a }),                   // cmp r8,[m]
+    (c, a) => emitRM(c, 32, [0x87], true, 'r', 0, { a16: a }),                  // xchg [m],r32
+    (c, a) => emitRM(c, 16, [0xff], true, c.r.int(2), 0, { a16: a }),           // inc/dec word [m]
+    (c, a) => { const k = c.r.pick([0, 1, 4, 5, 7]); emitRM(c, 32, [0xc1], true, k, 8, { a16: a, imm: shiftCount(c.r, 32) }); c.fm = shiftMask(SHIFTS[k], 32, c.imm); }, // rol/ror/shl/shr/sar dword [m],imm8
+    (c, a) => { c.fm = BITMASK; emitRM(c, 16, [0x0f, 0xba], true, 4 + c.r.int(4), 8, { a16: a, imm: c.r.bool(0.7) ? c.r.int(16) : c.r.int(256) }); }, // bt/bts/btr/btc word [m],imm8
+    (c, a) => { c.fm = FULL & ~AF; emitRM(c, 32, [0x83], true, 6, 8, { a16: a }); }, // xor dword [m],imm8
+  ];
+  for (let mod = 0; mod < 3; mod++) for (let rm = 0; rm < 8; rm++) {
+    let i = 0;
+    F('addr16', `addr16 (67) mod=${mod} ${a16Name(mod, rm)} memory`, 54, (c) => ops[i++ % ops.length](c, { mod, rm }));
+  }
+}
+const A16 = '(67 mem)';
+for (const w of [8, 16, 32]) {
+  const [rn, rmn, imn] = WNAME[w];
+  const o = w === 8 ? 0 : 1;
+  F('addr16', `add ${rmn},${rn} ${A16}`, 60, (c) => emitRM(c, w, [0x00 + o], true, 'r', 0, { a16: true }));
+  F('addr16', `sub ${rn},${rmn} ${A16}`, 60, (c) => emitRM(c, w, [0x2a + o], true, 'r', 0, { a16: true }));
+  F('addr16', `and ${rmn},${rn} ${A16}`, 60, (c) => { c.fm = FULL & ~AF; emitRM(c, w, [0x20 + o], true, 'r', 0, { a16: true }); });
+  F('addr16', `cmp ${rmn},${imn} ${A16}`, 60, (c) => emitRM(c, w, [w === 8 ? 0x80 : 0x81], true, 7, w, { a16: true }));
+  F('addr16', `mov ${rmn},${rn} ${A16}`, 60, (c) => emitRM(c, w, [0x88 + o], true, 'r', 0, { a16: true }));
+  F('addr16', `mov ${rn},${rmn} ${A16}`, 60, (c) => emitRM(c, w, [0x8a + o], true, 'r', 0, { a16: true }));
+  F('addr16', `mov ${rmn},${imn} ${A16}`, 60, (c) => emitRM(c, w, [0xc6 + o], true, 0, w, { a16: true }));
+  F('addr16', `xchg ${rmn},${rn} ${A16}`, 60, (c) => emitRM(c, w, [0x86 + o], true, 'r', 0, { a16: true }));
+  F('addr16', `inc/dec ${rmn} ${A16}`, 60, (c) => emitRM(c, w, [0xfe + o], true, c.r.int(2), 0, { a16: true }));
+  F('addr16', `not/neg ${rmn} ${A16}`, 60, (c) => emitRM(c, w, [0xf6 + o], true, c.r.range(2, 3), 0, { a16: true }));
+  F('addr16', `xadd ${rmn},${rn} ${A16}`, 60, (c) => emitRM(c, w, [0x0f, 0xc0 + o], true, 'r', 0, { a16: true }));
+  F('addr16', `cmpxchg ${rmn},${rn} ${A16}`, 60, (c) => {
+    const m = emitRM(c, w, [0x0f, 0xb0 + o], true, 'r', 0, { a16: true });
+    if (c.r.bool(0.5)) c.setW(EAX, w, c.readN(null, m.ea, w / 8));
+  });
+  F('addr16', `rol/ror/rcl/rcr/shl/shr/sar ${rmn},cl ${A16}`, 100, (c) => {
+    const k = c.r.pick([0, 1, 2, 3, 4, 5, 7]);
+    c.setW(ECX, 8, shiftCount(c.r, w));
+    emitRM(c, w, [0xd2 + o], true, k, 0, { a16: true });
+    c.fm = shiftMask(SHIFTS[k], w, c.regs[ECX] & 0xff);
+  });
+}
+for (const w of [16, 32]) {
+  const [rn, rmn] = WNAME[w];
+  ['bt', 'bts', 'btr', 'btc'].forEach((op, k) => {
+    F('addr16', `${op} ${rmn},${rn} ${A16}`, 60, (c) => {
+      c.fm = BITMASK;
+      const mod = c.r.int(3), rm = c.r.int(8), used = a16Regs(mod, rm);
+      let reg; do reg = c.r.int(8); while (reg === ESP || used.includes(reg));
+      const off = c.r.bool(0.3) ? c.r.range(-w, 2 * w) : c.r.range(-0x700 * 8, 0x700 * 8); // bit base + offset stays inside LOW
+      c.pin(reg, w === 16 ? hi16(c.r, off) : off);
+      emitRM(c, w, [0x0f, 0xa3 + 8 * k], true, reg, 0, { a16: { mod, rm, lo: LOW + 0x800, hi: LOW + 0x1800 }, noRegVal: true });
+    });
+    F('addr16', `${op} ${rmn},imm8 ${A16}`, 50, (c) => { c.fm = BITMASK; emitRM(c, w, [0x0f, 0xba], true, 4 + k, 8, { a16: true, imm: c.r.bool(0.7) ? c.r.int(w) : c.r.int(256) }); });
+  });
+  F('addr16', `movzx ${rn},r/m8 ${A16}`, 50, (c) => emitRM(c, w, [0x0f, 0xb6], true, 'r', 0, { size: 1, a16: true }));
+  F('addr16', `movsx ${rn},r/m16 ${A16}`, 50, (c) => emitRM(c, w, [0x0f, 0xbf], true, 'r', 0, { size: 2, a16: true }));
+  F('addr16', `imul ${rn},${rmn} ${A16}`, 50, (c) => { c.fm = MULMASK; emitRM(c, w, [0x0f, 0xaf], true, 'r', 0, { a16: true }); });
+  F('addr16', `push ${rmn} ${A16}`, 50, (c) => emitRM(c, w, [0xff], true, 6, 0, { a16: true }));
+  F('addr16', `pop ${rmn} ${A16}`, 50, (c) => emitRM(c, w, [0x8f], true, 0, 0, { a16: true }));
+}
+F('addr16', `setcc r/m8 ${A16}`, 80, (c) => emitRM(c, 8, [0x0f, 0x90 + c.r.int(16)], true, 0, 0, { a16: true }));
+F('addr16', `mov m16,sreg (8c) ${A16}`, 50, (c) => emitRM(c, 16, [0x8c], true, c.r.int(6), 0, { a16: true, no66: c.r.bool() }));
+{
+  let i = 0;
+  F('addr16', `segment override 26/2e/36/3e ${A16}`, 100, (c) => {
+    const pre = c.r.pick([0x26, 0x2e, 0x36, 0x3e]);
+    const ops = pre === 0x2e ? [[32, [0x8b], 'r'], [8, [0x8a], 'r'], [16, [0x39], 'r'], [32, [0x03], 'r']]
+      : [[32, [0x8b], 'r'], [32, [0x01], 'r'], [8, [0x88], 'r'], [16, [0x39], 'r'], [32, [0x81], 0, 32]];
+    const [w, opc, rf, imm] = ops[i++ % ops.length];
+    emitRM(c, w, opc, true, rf, imm ?? 0, { a16: true });
+    c.code = c.r.bool() ? [pre, ...c.code] : shufflePrefixes(c.r, [pre, ...c.code.slice(0, c.code.indexOf(opc[0])), opc[0]]).concat(c.code.slice(c.code.indexOf(opc[0]) + 1));
+  });
+}
+F('addr16', `2e override on memory write (#GP) ${A16}`, 50, (c) => {
+  c.vectors = [13];
+  const w = c.r.pick([8, 16, 32]);
+  emitRM(c, w, [c.r.pick([0x88, 0x00, 0x30]) + (w === 8 ? 0 : 1)], true, 'r', 0, { a16: true });
+  c.code = [0x2e, ...c.code];
+});
+F('addr16', `64/65 override with null fs/gs (#GP) ${A16}`, 50, (c) => {
+  c.vectors = [13];
+  emitRM(c, 32, [c.r.pick([0x8b, 0x89, 0x01, 0x3b])], true, 'r', 0, { a16: true });
+  c.code = [c.r.pick([0x64, 0x65]), ...c.code];
+});
+// moffs with a 16-bit offset (67 A0..A3): the offset is 2 bytes
+for (const w of [8, 16, 32]) {
+  const p = w === 16 ? [0x66] : [];
+  const acc = ['al', 'ax', 'eax'][[8, 16, 32].indexOf(w)];
+  const moffs16 = (c) => { const a = c.r.range(LOW, LOW + LOWSZ - w / 8); if (c.r.bool(0.5)) c.writeN(a, val(c.r, w), w / 8); return le(a, 2); };
+  const pre = (c) => (c.r.bool() ? [0x67, ...p] : [...p, 0x67]);
+  F('addr16', `mov ${acc},moffs16 (67 ${w === 8 ? 'a0' : 'a1'})`, 60, (c) => { c.code = [...pre(c), w === 8 ? 0xa0 : 0xa1, ...moffs16(c)]; });
+  F('addr16', `mov moffs16,${acc} (67 ${w === 8 ? 'a2' : 'a3'})`, 60, (c) => { c.setW(EAX, w, val(c.r, w)); c.code = [...pre(c), w === 8 ? 0xa2 : 0xa3, ...moffs16(c)]; });
+}
+for (const pre of [[], [0x26], [0x2e], [0x36], [0x3e]]) {
+  F('addr16', `xlat (67${pre.length ? ', ' + hex(pre) + ' override' : ''})`, pre.length ? 50 : 100, (c) => {
+    c.pin(EBX, hi16(c.r, c.r.range(LOW, LOW + LOWSZ - 256)));
+    c.code = c.r.bool() ? [...pre, 0x67, 0xd7] : [0x67, ...pre, 0xd7];
+  });
+}
+
+// ---------------------------------------------------------------- string instructions with 0x67 (SI, DI, CX), in LOW
+for (const [op, [opc, usesSrc, usesDst]] of Object.entries(STR)) {
+  const cmp = op === 'cmps' || op === 'scas';
+  const reps = cmp ? ['', 'repe', 'repne'] : ['', 'rep'];
+  for (const w of [8, 16, 32]) {
+    const sfx = { 8: 'b', 16: 'w', 32: 'd' }[w];
+    for (const rep of reps) {
+      const variants = [null];
+      if (usesSrc) variants.push('override');
+      for (const ov of variants) {
+        const name = `${rep ? rep + ' ' : ''}${op}${sfx} (67: si/di${rep ? '/cx' : ''})${ov ? ' (seg override on source)' : ''}`;
+        F('string16', name, ov ? 50 : rep ? 100 : 60, (c) => strCase16(c, op, opc, w, rep, ov, usesSrc, usesDst, cmp));
+      }
+    }
+  }
+}
+// SI/DI/CX carry random upper 16 bits, which 0x67 string instructions neither use nor change
+// (REP with CX = 0 but ECX != 0 does nothing).
+function strCase16(c, op, opc, w, rep, ov, usesSrc, usesDst, cmp) {
+  const r = c.r, size = w / 8;
+  const df = (c.eflags & DF) !== 0;
+  let n = 1;
+  if (rep) { const k = r.int(20); n = k < 4 ? 0 : k < 8 ? r.range(1, 4) : r.range(5, 40); c.pin(ECX, hi16(r, n)); }
+  const span = Math.max(n, 1) * size;
+  const place = () => (df ? r.range(LOW + span + 8, LOW + LOWSZ - 8 - size) : r.range(LOW + 8, LOW + LOWSZ - 8 - span));
+  if (usesSrc) c.pin(ESI, hi16(r, place()));
+  if (usesDst) c.pin(EDI, hi16(r, place()));
+  if (op === 'scas' || op === 'stos') c.setW(EAX, w, val(r, w));
+  c.code = [...(rep === 'repne' ? [0xf2] : rep ? [0xf3] : []), ...(ov ? [r.pick([0x26, 0x2e, 0x36, 0x3e])] : []), 0x67, ...(w === 16 ? [0x66] : []), opc + (w === 8 ? 0 : 1)];
+  if (r.bool(0.5)) c.code = shufflePrefixes(r, c.code);
+  if (!cmp) return;
+  const img = c.lowImage();
+  const si = c.regs[ESI] & 0xffff, di = c.regs[EDI] & 0xffff;
+  const elem = (base, i) => base + (df ? -i : i) * size;
+  const src = (i) => (op === 'cmps' ? Array.from(img.subarray(elem(si, i) - LOW, elem(si, i) - LOW + size)) : le(c.getW(EAX, w), size));
+  const k = r.range(0, Math.max(n - 1, 0));
+  const mode = r.int(10);
+  if ((rep === 'repe' && mode < 7) || (!rep && mode < 4)) { // equal run of length k (or all)
+    const len = rep === 'repe' && mode < 3 ? n : k;
+    for (let i = 0; i < Math.max(len, rep ? 0 : 1); i++) c.write(elem(di, i), src(i));
+  } else if (rep === 'repne' && mode < 7 && n > 0) c.write(elem(di, k), src(k));
+}
+
+// ---------------------------------------------------------------- 16-bit operand-size near branches (EIP truncated to 16 bits)
+// The target is (EIP + displacement) AND 0xFFFF, or a 16-bit value from a register / memory / the stack.
+// Instructions sit in the low code page LCODE (0xC000) or in CODE (0x110000); every target lands in LCODE.
+const lowEip = (c) => { c.eip = c.r.bool(0.3) ? c.r.range(LCODE + 0x10, LCODE + CODESZ - 0x20) : LOW_EIP; };
+const anyEip = (c) => { if (c.r.bool(0.5)) lowEip(c); else randEip(c); };
+const lowTarget = (c, len) => { for (;;) { const t = c.r.range(LCODE, LCODE + CODESZ - 1); if (t < c.eip || t >= c.eip + len) return t; } };
+function lowRel8Target(c, len) { // rel8 target from an instruction in LCODE
+  for (;;) { const t = c.eip + len + s8(c.r.u32()); if (t >= LCODE && t < LCODE + CODESZ && (t < c.eip || t >= c.eip + len)) return t; }
+}
+const rel16 = (c, t, len) => le((t - c.eip - len) & 0xffff, 2);
+const next16 = (c, len) => [c.eip + len];
+F('branch16', 'jmp rel16 (66 e9)', 120, (c) => { c.branch = true; anyEip(c); const t = lowTarget(c, 4); c.code = [0x66, 0xe9, ...rel16(c, t, 4)]; c.expectEip = [t]; });
+F('branch16', 'call rel16 (66 e8)', 120, (c) => { c.branch = true; anyEip(c); const t = lowTarget(c, 4); c.code = [0x66, 0xe8, ...rel16(c, t, 4)]; c.expectEip = [t]; });
+F('branch16', 'jmp rel8 (66 eb)', 80, (c) => { c.branch = true; lowEip(c); const t = lowRel8Target(c, 3); c.code = [0x66, 0xeb, (t - c.eip - 3) & 0xff]; c.expectEip = [t]; });
+for (let cc = 0; cc < 16; cc++) {
+  F('branch16', `j${CC[cc]} rel8 (66 7x)`, 60, (c) => { c.branch = true; lowEip(c); const t = lowRel8Target(c, 3); c.code = [0x66, 0x70 + cc, (t - c.eip - 3) & 0xff]; c.expectEip = [t, ...next16(c, 3)]; });
+  F('branch16', `j${CC[cc]} rel16 (66 0f 8x)`, 60, (c) => { c.branch = true; anyEip(c); const t = lowTarget(c, 5); c.code = [0x66, 0x0f, 0x80 + cc, ...rel16(c, t, 5)]; c.expectEip = [t, ...next16(c, 5)]; });
+}
+F('branch16', 'ret (66 c3)', 100, (c) => { c.branch = true; anyEip(c); const t = lowTarget(c, 2); c.writeN(c.regs[ESP], t, 2); c.code = [0x66, 0xc3]; c.expectEip = [t]; });
+F('branch16', 'ret imm16 (66 c2)', 100, (c) => {
+  c.branch = true; anyEip(c); const t = lowTarget(c, 4); c.writeN(c.regs[ESP], t, 2);
+  c.code = [0x66, 0xc2, ...le(c.r.pick([0, 2, 4, 8, 0xc, c.r.int(0x200), c.r.int(0x10000)]), 2)]; c.expectEip = [t];
+});
+for (const [nm, rf] of [['jmp', 4], ['call', 2]]) {
+  F('branch16', `${nm} r/m16 reg (66 ff /${rf})`, 80, (c) => {
+    c.branch = true; anyEip(c);
+    let rm; do rm = c.r.int(8); while (rm === ESP);
+    c.code = [0x66, 0xff, 0xc0 | (rf << 3) | rm];
+    const t = lowTarget(c, 3); c.pin(rm, hi16(c.r, t)); c.expectEip = [t];
+  });
+  F('branch16', `${nm} r/m16 mem (66 ff /${rf}, addr32)`, 80, (c) => {
+    c.branch = true; anyEip(c);
+    const m = emitRM(c, 16, [0xff], true, rf, 0, { noRmVal: true });
+    const t = lowTarget(c, c.code.length); c.writeN(m.ea, t, 2); c.expectEip = [t];
+    if (m.ea + 2 > c.regs[ESP] - 36 && m.ea < c.regs[ESP]) c.fm = -1; // target would be clobbered by the register image: retry
+  });
+  F('branch16', `${nm} r/m16 mem (66 67 ff /${rf}, addr16)`, 80, (c) => {
+    c.branch = true; anyEip(c);
+    const m = emitRM(c, 16, [0xff], true, rf, 0, { noRmVal: true, a16: true });
+    const t = lowTarget(c, c.code.length); c.writeN(m.ea, t, 2); c.expectEip = [t];
+  });
+  F('branch16', `${nm} r/m32 mem (67 ff /${rf}, addr16, 32-bit target)`, 80, (c) => {
+    c.branch = true; randEip(c);
+    const m = emitRM(c, 32, [0xff], true, rf, 0, { noRmVal: true, a16: true });
+    const t = inPageTarget(c, c.code.length); c.writeN(m.ea, t, 4); c.expectEip = [t];
+  });
+}
+for (const [nm, op] of [['loopne', 0xe0], ['loope', 0xe1], ['loop', 0xe2], ['jecxz', 0xe3]]) {
+  for (const a16 of [false, true]) {
+    const name = a16 ? (nm === 'jecxz' ? 'jcxz' : `${nm} cx`) : nm;
+    F('branch16', `${name} rel8 (66${a16 ? ' 67' : ''})`, 60, (c) => {
+      c.branch = true; lowEip(c);
+      c.set(ECX, c.r.pick([0, 1, 2, 3, 0x10000, 0x10001, 0xffff0000, 0xffffffff, val(c.r, 32), c.r.int(100)]));
+      const len = a16 ? 4 : 3;
+      const t = lowRel8Target(c, len);
+      c.code = [...(a16 ? (c.r.bool() ? [0x66, 0x67] : [0x67, 0x66]) : [0x66]), op, (t - c.eip - len) & 0xff];
+      c.expectEip = [t, ...next16(c, len)];
+    });
+  }
+}
+
 // ---------------------------------------------------------------- build + run
 function buildRunner(dir) {
   const exe = path.join(dir, 'runner');
@@ -881,7 +1145,8 @@ function generateCases() {
         if (t > 100) throw new Error(`form ${f.name}: cannot generate`);
       }
       if (c.code.length > 15) throw new Error(`form ${f.name}: instruction too long`);
-      if (c.eip < CODE || c.eip + c.code.length > CODE + CODESZ) throw new Error(`form ${f.name}: eip`);
+      const inPage = (p) => c.eip >= p && c.eip + c.code.length <= p + CODESZ;
+      if (!inPage(CODE) && !inPage(LCODE)) throw new Error(`form ${f.name}: eip`);
       c.form = f;
       cases.push(c);
     }
@@ -931,8 +1196,9 @@ function main() {
     const exe = buildRunner(tmp);
     cases = generateCases();
     const input = serialize(cases);
+    if (process.env.ORACLE_DUMP) writeFileSync(process.env.ORACLE_DUMP, input); // debugging aid: the runner's raw input
     const r = spawnSync(exe, [], { input, maxBuffer: 1 << 30 });
-    if (r.error) throw r.error;
+    if (r.error) throw new Error(`${r.error.message}; runner stderr: ${r.stderr}`); // EPIPE: the runner died early (see its stderr)
     if (r.status !== 0) throw new Error(`runner failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
     outs = parseOutputs(r.stdout, cases.length);
   } finally {
@@ -953,6 +1219,7 @@ function main() {
     }
     if (o.vector === 4 && o.eip !== c.eip + c.code.length) problems.push(`${label}: #OF eip`);
     if (o.vector === -1 && !c.branch && o.eip !== c.eip + c.code.length) problems.push(`${label}: eip ${o.eip.toString(16)} != end of instruction`);
+    if (o.vector === -1 && c.expectEip && !c.expectEip.includes(o.eip)) problems.push(`${label}: eip ${o.eip.toString(16)} not in the model's ${c.expectEip.map((e) => e.toString(16))}`);
     const sregsDiffer = o.sregs.some((s, j) => s !== STD_SREGS[j]);
     if (sregsDiffer && !c.sregs) problems.push(`${label}: segment registers changed unexpectedly ${o.sregs}`);
     const fm = typeof c.fm === 'function' ? c.fm(o) : c.fm;
@@ -970,11 +1237,15 @@ function main() {
     perForm.set(key, pf);
   });
 
-  // the JS model of the initial DATA image (what the emulator harness builds) must match the runner's
-  for (let i = 0; i < cases.length; i += 5) {
-    const dv = new DataView(cases[i].image().buffer);
+  // the JS model of the initial DATA+LOW images (what the emulator harness builds) must match the runner's
+  for (let i = 0; i < cases.length; i++) {
+    if (i % 5 && !cases[i].mem.some(([a, b]) => inLow(a, b.length))) continue; // every 5th case, and every case that overrides LOW
+    const { data, low } = cases[i].images();
     let h = 2166136261;
-    for (let j = 0; j < DATASZ; j += 4) { h ^= dv.getUint32(j, true); h = Math.imul(h, 16777619); }
+    for (const img of [data, low]) {
+      const dv = new DataView(img.buffer);
+      for (let j = 0; j < img.length; j += 4) { h ^= dv.getUint32(j, true); h = Math.imul(h, 16777619); }
+    }
     if (h >>> 0 !== outs[i].imghash) problems.push(`case ${i} (${cases[i].form.name}): initial image mismatch`);
   }
 

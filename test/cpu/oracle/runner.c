@@ -17,8 +17,16 @@
  * Output record:
  *   i32 vector (-1 = reached int3), u32 eip, u32 regs[8], u32 eflags,
  *   u32 trapno, u32 err, u16 sregs[6] (ES CS SS DS FS GS),
- *   u32 hash of the initial DATA image (FNV-1a over the 2048 LE words),
- *   u16 nruns, nruns x { u32 addr, u16 len, u8 bytes[len] }
+ *   u32 hash of the initial memory image (FNV-1a over the 2048 LE words of
+ *   DATA, then the 2048 LE words of LOW),
+ *   u16 nruns, nruns x { u32 addr, u16 len, u8 bytes[len] }   (LOW runs
+ *   first, then DATA runs: ascending addresses)
+ *
+ * Two data regions (DATA, and LOW inside the first 64 KiB for 16-bit
+ * addressing) and two code pages (CODE, and LCODE inside the first 64 KiB for
+ * 16-bit operand-size branches) are mapped; both code pages are int3-filled
+ * for every case and the instruction is written at eip, in either page.
+ * Linux allows MAP_FIXED down to vm.mmap_min_addr (4096 by default).
  */
 typedef unsigned int u32;
 typedef int i32;
@@ -29,6 +37,9 @@ typedef unsigned char u8;
 #define DATASZ  0x2000u
 #define CODE    0x00110000u
 #define CODESZ  0x1000u
+#define LOW     0x00008000u
+#define LOWSZ   0x2000u
+#define LCODE   0x0000C000u
 
 #define SIGILL  4
 #define SIGTRAP 5
@@ -159,7 +170,14 @@ static void handler(int sig, void *info, void *ucv) {
 
 struct ksigaction { void *handler; u32 flags; void *restorer; u32 mask[2]; };
 struct kstack { void *sp; i32 flags; u32 size; };
-static u8 altstack[1 << 17] __attribute__((aligned(16)));
+/* The signal stack is mapped at a fixed, out-of-the-way address rather than
+ * living in .bss: if a case leaves ESP pointing into the alternate stack (e.g.
+ * SHL ESP,CL turning 0x1009E4 into 0x0804F200, which is inside this program's
+ * .bss), the kernel treats the signal as nested, builds the frame below ESP
+ * and kills the runner when that overflows the stack's bottom.  A fixed address
+ * keeps this independent of the runner's own memory layout. */
+#define ALTSTACK   0x3c5a0000u
+#define ALTSTACKSZ 0x20000u
 
 static void *map(u32 addr, u32 len, u32 prot) {
   u32 args[6] = { addr, len, prot, 0x02 | 0x20 | 0x10 /* PRIVATE|ANON|FIXED */, (u32)-1, 0 };
@@ -169,11 +187,30 @@ static void *map(u32 addr, u32 len, u32 prot) {
 }
 
 static u8 initimg[DATASZ] __attribute__((aligned(4)));
+static u8 lowinit[LOWSZ] __attribute__((aligned(4)));
+
+/* maximal runs of bytes that differ from the initial image */
+static u16 count_runs(const u8 *cur, const u8 *init, u32 n) {
+  u16 k = 0;
+  for (u32 i = 0; i < n; i++) if (cur[i] != init[i] && (i == 0 || cur[i - 1] == init[i - 1])) k++;
+  return k;
+}
+static void emit_runs(u32 base, const u8 *cur, const u8 *init, u32 n) {
+  for (u32 i = 0; i < n;) {
+    if (cur[i] == init[i]) { i++; continue; }
+    u32 j = i; while (j < n && cur[j] != init[j]) j++;
+    emit32(base + i); emit16((u16)(j - i)); emit(cur + i, j - i);
+    i = j;
+  }
+}
 
 void main_loop(void) {
   u8 *data = map(DATA, DATASZ, 3);
   u8 *code = map(CODE, CODESZ, 7);
-  struct kstack ss = { altstack, 0, sizeof altstack };
+  u8 *low = map(LOW, LOWSZ, 3);
+  u8 *lcode = map(LCODE, CODESZ, 7);
+  u8 *altstack = map(ALTSTACK, ALTSTACKSZ, 3);
+  struct kstack ss = { altstack, 0, ALTSTACKSZ };
   if (sys3(186, (i32)&ss, 0, 0) != 0) die("runner: sigaltstack failed\n");
   static const int sigs[] = { SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV };
   for (u32 i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
@@ -196,19 +233,28 @@ void main_loop(void) {
       x ^= x << 13; x ^= x >> 17; x ^= x << 5;
       ((u32 *)data)[i] = x;
     }
-    /* CODE: int3 everywhere, instruction at eip */
-    for (u32 i = 0; i < CODESZ; i++) code[i] = 0xcc;
+    /* LOW: the same xorshift32 sequence continued (words 2048..4095) */
+    for (u32 i = 0; i < LOWSZ / 4; i++) {
+      x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+      ((u32 *)low)[i] = x;
+    }
+    /* CODE and LCODE: int3 everywhere, instruction at eip (in either page) */
+    for (u32 i = 0; i < CODESZ; i++) { code[i] = 0xcc; lcode[i] = 0xcc; }
     u8 insn[32];
     if (codelen > sizeof insn) die("runner: code too long\n");
     readn(insn, codelen);
-    if (eip < CODE || eip + codelen > CODE + CODESZ) die("runner: eip outside code page\n");
-    for (u32 i = 0; i < codelen; i++) code[eip - CODE + i] = insn[i];
-    /* memory overrides */
+    if (eip >= CODE && eip + codelen <= CODE + CODESZ) {
+      for (u32 i = 0; i < codelen; i++) code[eip - CODE + i] = insn[i];
+    } else if (eip >= LCODE && eip + codelen <= LCODE + CODESZ) {
+      for (u32 i = 0; i < codelen; i++) lcode[eip - LCODE + i] = insn[i];
+    } else die("runner: eip outside the code pages\n");
+    /* memory overrides (DATA or LOW) */
     for (u32 m = 0; m < nmem; m++) {
       u32 addr; u16 len;
       readn(&addr, 4); readn(&len, 2);
-      if (addr < DATA || addr + len > DATA + DATASZ) die("runner: mem override outside DATA\n");
-      readn(data + (addr - DATA), len);
+      if (addr >= DATA && addr + len <= DATA + DATASZ) readn(data + (addr - DATA), len);
+      else if (addr >= LOW && addr + len <= LOW + LOWSZ) readn(low + (addr - LOW), len);
+      else die("runner: mem override outside DATA/LOW\n");
     }
     /* register image (popal order + eflags) at ESP-36 */
     u32 esp = regs[4];
@@ -217,6 +263,7 @@ void main_loop(void) {
     u8 *ip = data + (esp - 36 - DATA);
     for (u32 i = 0; i < 36; i++) ip[i] = ((u8 *)img)[i];
     for (u32 i = 0; i < DATASZ; i++) initimg[i] = data[i];
+    for (u32 i = 0; i < LOWSZ; i++) lowinit[i] = low[i];
 
     res.vector = -999;
     run_case(esp - 36, eip);
@@ -227,17 +274,12 @@ void main_loop(void) {
     emit((const void *)res.sregs, 12);
     u32 h = 2166136261u;
     for (u32 i = 0; i < DATASZ / 4; i++) { h ^= ((u32 *)initimg)[i]; h *= 16777619u; }
+    for (u32 i = 0; i < LOWSZ / 4; i++) { h ^= ((u32 *)lowinit)[i]; h *= 16777619u; }
     emit32(h);
-    /* DATA diff: maximal runs of differing bytes */
-    u16 nruns = 0;
-    for (u32 i = 0; i < DATASZ; i++) if (data[i] != initimg[i] && (i == 0 || data[i - 1] == initimg[i - 1])) nruns++;
-    emit16(nruns);
-    for (u32 i = 0; i < DATASZ;) {
-      if (data[i] == initimg[i]) { i++; continue; }
-      u32 j = i; while (j < DATASZ && data[j] != initimg[j]) j++;
-      emit32(DATA + i); emit16((u16)(j - i)); emit(data + i, j - i);
-      i = j;
-    }
+    /* diff: maximal runs of differing bytes, LOW then DATA */
+    emit16((u16)(count_runs(low, lowinit, LOWSZ) + count_runs(data, initimg, DATASZ)));
+    emit_runs(LOW, low, lowinit, LOWSZ);
+    emit_runs(DATA, data, initimg, DATASZ);
   }
   flush();
   sys1(1, 0);
