@@ -46,7 +46,9 @@ function refillFetch(e: u32): void {
 // Fetch from a new code page: refill the window (or read outside RAM).
 function fetch8Slow(): u32 {
   const e = eip;
+  if (lengthLimited && e - instructionStart >= 15) raise(GP, 0);
   refillFetch(e);
+  if (lengthLimited) clampFetchWindow();
   eip = e + 1;
   if (fetchLen == 0) return read8(segBase(CS) + e);
   return load<u8>(<usize>e + fetchDelta);
@@ -105,9 +107,29 @@ export function setSegmentOverride(s: i32): void { segmentOverride = s; }
 export function setRepPrefix(p: i32): void { repPrefix = p; }
 export function setLockPrefix(): void { lockPrefix = true; }
 
-// An instruction may be at most 15 bytes long.
-export function checkLength(): void {
-  if (eip - instructionStart > 15) raise(GP, 0);
+// An instruction may be at most 15 bytes long: #GP(0) when decoding needs a
+// 16th byte. Only an instruction with prefixes can get there (the longest
+// unprefixed form has 12 bytes), so a prefix narrows the fetch window to
+// the instruction's 15 bytes: the fast path stays one compare, and fetching
+// past the limit lands in fetch8Slow, which raises the fault.
+let lengthLimited: bool = false;
+
+function clampFetchWindow(): void {
+  const end = instructionStart + 15;
+  if (end - fetchLo < fetchLen) fetchLen = end - fetchLo;
+}
+
+export function limitLength(): void {
+  if (lengthLimited) return;
+  lengthLimited = true;
+  clampFetchWindow();
+}
+
+// After a prefixed instruction (completed or faulted): the full window again.
+export function endLengthLimit(): void {
+  if (!lengthLimited) return;
+  lengthLimited = false;
+  invalidateFetch();
 }
 
 // ---- ModRM ----

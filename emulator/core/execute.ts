@@ -2,7 +2,7 @@
 // group). Two-byte opcodes (0F xx) are in execute0f.ts.
 
 import {
-  fetch8, fetch16, fetch32, fetchImm, decodeModrm, resetPrefixes, checkLength,
+  fetch8, fetch16, fetch32, fetchImm, decodeModrm, resetPrefixes, limitLength, endLengthLimit,
   setOperandSizePrefix, setAddressSizePrefix, setSegmentOverride, setRepPrefix, setLockPrefix,
   operandSize, addressSize, lockPrefix, modrmIsReg, modrmReg, modrmRm, effectiveOffset,
   dataSegment, decodeModrmAfterPop, opcode,
@@ -1086,14 +1086,18 @@ for (let i: usize = 0; i < 11; i++) store<u8>(IS_PREFIX + <usize>load<u8>(PREFIX
   instructionStart = eip;
   resetPrefixes();
   let op = fetch8();
-  // Any number of prefixes, in any order, up to the 15-byte limit.
-  while (load<u8>(IS_PREFIX + <usize>op)) {
-    applyPrefix(op);
-    op = fetch8();
-    checkLength();
+  const prefixed = load<u8>(IS_PREFIX + <usize>op) != 0;
+  if (prefixed) {
+    // Any number of prefixes, in any order, within the 15-byte limit.
+    limitLength();
+    do {
+      applyPrefix(op);
+      op = fetch8();
+    } while (load<u8>(IS_PREFIX + <usize>op));
   }
   opcode = op;
   dispatchOneByte(op);
+  if (prefixed) endLengthLimit();
 }
 
 function applyPrefix(op: u32): void {

@@ -21,7 +21,7 @@ import { condition, getCF } from "./flags";
 import { pinCarry } from "./alu";
 import { shiftRotate } from "./shift";
 import { imulTruncated } from "./muldiv";
-import { invalidateFetch } from "./decode";
+import { invalidateFetch, endLengthLimit } from "./decode";
 import { setSegmentCache as setCache, loadSegment as loadSelector } from "./segments";
 import {
   pendingVector as vector, pendingErrorCode as errorCode, clearPending as clear,
@@ -122,7 +122,10 @@ export function getInstructionCount(): f64 { return <f64>executedInstructions();
 
 export function pendingVector(): i32 { return vector; }
 export function pendingErrorCode(): i32 { return errorCode; }
-export function abortInstruction(): void { abort(); }
+export function abortInstruction(): void {
+  abort();
+  endLengthLimit();
+}
 export function clearPending(): void { clear(); }
 
 // ---- the translator's side of the interface (see blocks.ts) ----

@@ -79,6 +79,20 @@ describe('exceptions leave the faulting instruction restartable', () => {
     expect(cpu.run(1)).toMatchObject({ reason: 'exception', vector: 13, errorCode: 0, eip: CODE });
   });
 
+  // add dword [eax+eax+disp32], imm32 is 11 bytes: four prefixes make 15, five make 16.
+  const longAdd = [0x81, 0x84, 0x00, 0x00, 0x80, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00];
+  it('a 15-byte instruction executes, the same one with another prefix raises #GP(0)', () => {
+    load([0x3e, 0x3e, 0x3e, 0x3e, ...longAdd, 0xf4]);
+    expect(cpu.run(5)).toMatchObject({ reason: 'halt', eip: CODE + 16 });
+    expect(cpu.ram[0x8000]).toBe(1);
+    load([0x3e, 0x3e, 0x3e, 0x3e, 0x3e, ...longAdd, 0xf4]);
+    expect(cpu.run(5)).toMatchObject({ reason: 'exception', vector: 13, errorCode: 0, eip: CODE });
+    expect(cpu.ram[0x8000]).toBe(1);
+    // The fetch window is whole again: the next instructions run normally.
+    load([0x90, 0x90, 0xf4]);
+    expect(cpu.run(5)).toMatchObject({ reason: 'halt', eip: CODE + 3 });
+  });
+
   it('a PUSH that faults leaves ESP unchanged (segment load #GP)', () => {
     // mov ax, 0x1234; mov ds, ax -> #GP(0x1230): selector beyond the GDT limit
     cpu.setGdtr(0x100, 0x17);
