@@ -13,6 +13,22 @@ export interface PortDevice {
   portOut(port: number, size: PortSize, value: number): void;
 }
 
+/** An 8-bit ISA device: a wider access reaches it as byte accesses at consecutive ports. */
+export abstract class ByteDevice implements PortDevice {
+  protected abstract readByte(port: number): number;
+  protected abstract writeByte(port: number, value: number): void;
+
+  portIn(port: number, size: PortSize): number {
+    let value = 0;
+    for (let i = 0; i < size; i++) value |= this.readByte(port + i) << (8 * i);
+    return value >>> 0;
+  }
+
+  portOut(port: number, size: PortSize, value: number): void {
+    for (let i = 0; i < size; i++) this.writeByte(port + i, (value >>> (8 * i)) & 0xff);
+  }
+}
+
 /** An interrupt request wire into the interrupt controller; the device drives its level. */
 export interface IrqLine {
   set(level: boolean): void;
