@@ -11,6 +11,7 @@ import { read32, write8 } from "./memory";
 import { raise, GP, NP, SS_FAULT } from "./exceptions";
 import {
   SEG_SELECTOR, SEG_BASE, SEG_LIMIT, SEG_ACCESS, cr0, cpl, gdtBase, gdtLimit, code32, stack32,
+  ldtSelector, ldtBase, ldtLimit,
   CS, SS,
 } from "./state";
 import { invalidateFetch } from "./decode";
@@ -91,6 +92,54 @@ export function setSegmentCache(seg: i32, selector: u32, base: u32, limit: u32, 
   }
 }
 
+// ---- descriptor tables ----
+
+// The descriptor a selector names, as fetchDescriptor() read it.
+export let descriptorLow: u32 = 0;
+export let descriptorHigh: u32 = 0;
+export let descriptorAddress: u32 = 0;
+
+// Reads the GDT or LDT entry of `selector`; a selector beyond its table's
+// limit raises `fault` with the selector (and EXT) as error code.
+export function fetchDescriptor(selector: u32, fault: i32, ext: i32): void {
+  const index = selector & 0xFFF8;
+  const inLdt = (selector & 4) != 0;
+  const tableLimit = inLdt ? ldtLimit : gdtLimit;
+  if ((inLdt && (ldtSelector & 0xFFFC) == 0) || index + 7 > tableLimit) raise(fault, <i32>(selector & 0xFFFC) | ext);
+  descriptorAddress = (inLdt ? ldtBase : gdtBase) + index;
+  descriptorLow = read32(descriptorAddress);
+  descriptorHigh = read32(descriptorAddress + 4);
+}
+
+// Descriptor bits 40-55 (type, S, DPL, P, AVL, D/B, G), as kept in SEG_ACCESS.
+@inline export function descriptorAccess(): u32 {
+  return (descriptorHigh >>> 8) & 0xF0FF;
+}
+@inline export function descriptorBase(): u32 {
+  return (descriptorLow >>> 16) | ((descriptorHigh & 0xFF) << 16) | (descriptorHigh & 0xFF000000);
+}
+export function descriptorLimit(): u32 {
+  const limit = (descriptorLow & 0xFFFF) | (descriptorHigh & 0x000F0000);
+  return (descriptorHigh & (1 << 23)) ? ((limit << 12) | 0xFFF) : limit;
+}
+@inline export function descriptorDpl(): i32 {
+  return <i32>((descriptorHigh >>> 13) & 3);
+}
+
+// The CPU sets a code or data descriptor's Accessed bit when it loads it.
+export function markDescriptorAccessed(): void {
+  if ((descriptorHigh & (1 << 8)) == 0) {
+    write8(descriptorAddress + 5, ((descriptorHigh >>> 8) | 1) & 0xFF);
+    descriptorHigh |= 1 << 8;
+  }
+}
+
+// Fills a segment register's cache from the fetched descriptor.
+export function loadCacheFromDescriptor(seg: i32, selector: u32): void {
+  markDescriptorAccessed();
+  setSegmentCache(seg, selector, descriptorBase(), descriptorLimit(), descriptorAccess());
+}
+
 // MOV Sreg / POP Sreg for DS ES FS GS SS.
 export function loadSegment(seg: i32, selectorIn: u32): void {
   const selector = selectorIn & 0xFFFF;
@@ -101,35 +150,27 @@ export function loadSegment(seg: i32, selectorIn: u32): void {
     updateFastPath(seg, load<u32>(SEG_LIMIT + at), load<u32>(SEG_ACCESS + at));
     return;
   }
-  const index = selector & 0xFFF8;
   const rpl = <i32>(selector & 3);
-  if (index == 0 && (selector & 4) == 0) {
+  if ((selector & 0xFFFC) == 0) {
     if (seg == SS) raise(GP, 0);
     // A null selector in a data segment register faults only when used.
     setSegmentCache(seg, selector, 0, 0, 0);
     return;
   }
-  if (selector & 4) raise(GP, <i32>index); // LDT: not yet
-  if (index + 7 > gdtLimit) raise(GP, <i32>index);
-  const at = gdtBase + index;
-  const low = read32(at);
-  const high = read32(at + 4);
-  const access = (high >>> 8) & 0xF0FF;
-  const dpl = <i32>((access >> 5) & 3);
+  const errorCode = <i32>(selector & 0xFFFC);
+  fetchDescriptor(selector, GP, 0);
+  const access = descriptorAccess();
+  const dpl = descriptorDpl();
   const isCode = (access & ACCESS_TYPE_CODE) != 0;
-  if ((access & ACCESS_S) == 0) raise(GP, <i32>index);
+  if ((access & ACCESS_S) == 0) raise(GP, errorCode);
   if (seg == SS) {
-    if (isCode || (access & ACCESS_TYPE_WRITABLE) == 0 || rpl != cpl || dpl != cpl) raise(GP, <i32>index);
-    if ((access & ACCESS_PRESENT) == 0) raise(SS_FAULT, <i32>index);
+    if (isCode || (access & ACCESS_TYPE_WRITABLE) == 0 || rpl != cpl || dpl != cpl) raise(GP, errorCode);
+    if ((access & ACCESS_PRESENT) == 0) raise(SS_FAULT, errorCode);
   } else {
-    if (isCode && (access & ACCESS_TYPE_WRITABLE) == 0) raise(GP, <i32>index); // execute-only code
+    if (isCode && (access & ACCESS_TYPE_WRITABLE) == 0) raise(GP, errorCode); // execute-only code
     const conforming = isCode && (access & 4) != 0;
-    if (!conforming && (rpl > dpl || cpl > dpl)) raise(GP, <i32>index);
-    if ((access & ACCESS_PRESENT) == 0) raise(NP, <i32>index);
+    if (!conforming && (rpl > dpl || cpl > dpl)) raise(GP, errorCode);
+    if ((access & ACCESS_PRESENT) == 0) raise(NP, errorCode);
   }
-  if ((access & ACCESS_TYPE_ACCESSED) == 0) write8(at + 5, (access | ACCESS_TYPE_ACCESSED) & 0xFF);
-  const base = (low >>> 16) | ((high & 0xFF) << 16) | (high & 0xFF000000);
-  let limit = (low & 0xFFFF) | (high & 0x000F0000);
-  if (access & ACCESS_GRANULARITY) limit = (limit << 12) | 0xFFF;
-  setSegmentCache(seg, selector, base, limit, access | ACCESS_TYPE_ACCESSED);
+  loadCacheFromDescriptor(seg, selector);
 }

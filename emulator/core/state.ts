@@ -29,6 +29,9 @@ export let cr4: u32 = 0;
 
 export let gdtBase: u32 = 0, gdtLimit: u32 = 0xFFFF;
 export let idtBase: u32 = 0, idtLimit: u32 = 0x3FF;
+// LDTR and TR: selector and hidden base/limit.
+export let ldtSelector: u32 = 0, ldtBase: u32 = 0, ldtLimit: u32 = 0;
+export let trSelector: u32 = 0, trBase: u32 = 0, trLimit: u32 = 0;
 
 // Executed instructions (an iteration of a REP string instruction counts as
 // one) up to the start of the current run; see executedInstructions().

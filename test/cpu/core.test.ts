@@ -93,11 +93,13 @@ describe('exceptions leave the faulting instruction restartable', () => {
     expect(cpu.run(5)).toMatchObject({ reason: 'halt', eip: CODE + 3 });
   });
 
-  it('a PUSH that faults leaves ESP unchanged (segment load #GP)', () => {
-    // mov ax, 0x1234; mov ds, ax -> #GP(0x1230): selector beyond the GDT limit
+  it.each([
+    ['beyond the GDT limit', 0x1230],
+    ['in the LDT with no LDT loaded', 0x1234],
+  ])('MOV DS with a selector %s raises #GP(selector) and loads nothing', (_what, selector) => {
     cpu.setGdtr(0x100, 0x17);
-    load([0x66, 0xb8, 0x34, 0x12, 0x8e, 0xd8]);
-    expect(cpu.run(2)).toMatchObject({ reason: 'exception', vector: 13, errorCode: 0x1230, eip: CODE + 4 });
+    load([0x66, 0xb8, selector & 0xff, selector >> 8, 0x8e, 0xd8]); // mov ax, selector; mov ds, ax
+    expect(cpu.run(2)).toMatchObject({ reason: 'exception', vector: 13, errorCode: selector, eip: CODE + 4 });
     expect(cpu.segmentSelector(Seg.DS)).toBe(0x10);
   });
 
