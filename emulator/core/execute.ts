@@ -23,7 +23,8 @@ import {
 } from "./operands";
 import { loadSegment } from "./segments";
 import { portIn, portOut } from "./ports";
-import { raise, raiseTrap, UD, GP, BR, NM, BP, OF as OF_VECTOR } from "./exceptions";
+import { raise, raiseTrap, UD, GP, BR, NM, BP, OF as OF_VECTOR, NO_ERROR_CODE } from "./exceptions";
+import { deliver, deliverThroughIdt, iret } from "./interrupts";
 import { executeTwoByte } from "./execute0f";
 import {
   eip, instructionStart, cpl, cr0, stack32, halted, requestStop, blockBoundary, getReg, setReg,
@@ -887,9 +888,22 @@ function op_undefined(): void {
 
 // INT3, INT n, INTO: software interrupts, reported to the host for now
 // (delivery through the IDT arrives with the protected-mode machine).
-function op_cc(): void { noLock(); raiseTrap(BP); }
-function op_cd(): void { noLock(); raiseTrap(<i32>fetch8()); }
-function op_ce(): void { noLock(); if (getOF()) raiseTrap(OF_VECTOR); }
+function op_cc(): void { noLock(); softwareInterrupt(BP); }
+function op_cd(): void { noLock(); softwareInterrupt(<i32>fetch8()); }
+function op_ce(): void { noLock(); if (getOF()) softwareInterrupt(OF_VECTOR); }
+
+// INT3, INT n, INTO: through the IDT on a machine, else reported to the host.
+function softwareInterrupt(vector: i32): void {
+  if (!deliverThroughIdt) raiseTrap(vector);
+  deliver(vector, NO_ERROR_CODE, true, false);
+}
+
+// IRET (protected mode; real-mode and task returns are not implemented).
+function op_cf(): void {
+  noLock();
+  if ((cr0 & 1) == 0) raise(UD);
+  iret(operandSize);
+}
 
 // The opcode map: opcode byte -> handler (a br_table of direct calls).
 @inline function dispatchOneByte(op: u32): void {
@@ -1023,7 +1037,7 @@ function op_ce(): void { noLock(); if (getOF()) raiseTrap(OF_VECTOR); }
     case 0xCC: op_cc(); return;
     case 0xCD: op_cd(); return;
     case 0xCE: op_ce(); return;
-    case 0xCF: op_undefined(); return;
+    case 0xCF: op_cf(); return;
     case 0xD0: op_d0(); return;
     case 0xD1: op_d1(); return;
     case 0xD2: op_d2(); return;

@@ -17,9 +17,10 @@ import {
   checkLock, noLock, requireRing0, loadFarPointer, pushSegmentRegister, popSegmentRegister,
 } from "./execute";
 import { cpuid } from "./cpuid";
+import { loadLdtr, loadTaskRegister } from "./segments";
 import {
   getReg, setReg, reg32, setReg32, signExtend, cpl, cr0, cr2, cr3, cr4, blockBoundary, gdtBase,
-  gdtLimit, idtBase, idtLimit, executedInstructions, EAX, ECX, EDX, EBX, SS, FS, GS,
+  gdtLimit, idtBase, idtLimit, executedInstructions, ldtSelector, trSelector, EAX, ECX, EDX, EBX, SS, FS, GS,
 } from "./state";
 
 function op0f_01(): void {
@@ -199,6 +200,20 @@ function op0f_bc_bd(): void {
   setReg(size, modrmReg, op == 0xBC ? <u32>ctz(v) : <u32>(31 - clz(v)));
 }
 
+// Group 6: SLDT STR LLDT LTR (VERR and VERW are not implemented: #UD).
+function op0f_00(): void {
+  decodeModrm();
+  noLock();
+  if ((cr0 & 1) == 0) raise(UD);
+  switch (modrmReg) {
+    case 0: writeRM(modrmIsReg ? operandSize : 16, ldtSelector); break;
+    case 1: writeRM(modrmIsReg ? operandSize : 16, trSelector); break;
+    case 2: requireRing0(); loadLdtr(readRM(16)); break;
+    case 3: requireRing0(); loadTaskRegister(readRM(16)); break;
+    default: raise(UD);
+  }
+}
+
 // XADD
 function op0f_c0_c1(): void {
   const size = operandSize;
@@ -256,7 +271,7 @@ function op0f_undefined(): void {
 // The opcode map: opcode byte -> handler (a br_table of direct calls).
 function dispatchTwoByte(op: u32): void {
   switch (op) {
-    case 0x00: op0f_undefined(); return;
+    case 0x00: op0f_00(); return;
     case 0x01: op0f_01(); return;
     case 0x02: case 0x03: case 0x04: case 0x05: op0f_undefined(); return;
     case 0x06: op0f_06(); return;

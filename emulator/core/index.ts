@@ -5,7 +5,7 @@
 // host reads pendingVector() and calls abortInstruction().
 
 import {
-  REGS, eip, cr0, cr2, cr3, cr4, gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions,
+  REGS, eip, cr0, cr2, cr3, cr4, gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions, trSelector, ldtSelector, cpl,
   budget, stopRequested, halted, startBudget, requestStop, blockBoundary, code32, stack32, CS, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
 } from "./state";
 import { getEflags as eflagsValue, setEflags as setEflagsValue } from "./flags";
@@ -22,6 +22,7 @@ import { pinCarry } from "./alu";
 import { shiftRotate } from "./shift";
 import { imulTruncated } from "./muldiv";
 import { invalidateFetch, endLengthLimit } from "./decode";
+import { setDeliverThroughIdt as setDelivery, deliverPendingException as deliverPending } from "./interrupts";
 import { setSegmentCache as setCache, loadSegment as loadSelector } from "./segments";
 import {
   pendingVector as vector, pendingErrorCode as errorCode, clearPending as clear,
@@ -171,3 +172,12 @@ export function jitShift(op: i32, size: i32, dst: u32, count: u32): u32 {
   }
 }
 export function jitImul(size: i32, a: u32, b: u32): u32 { return imulTruncated(size, a, b); }
+
+// ---- delivery through the IDT (a machine with an OS) ----
+
+export function setDeliverThroughIdt(on: bool): void { setDelivery(on); }
+// After a trap: deliver the pending exception. False: a triple fault.
+export function deliverPendingException(): bool { return deliverPending(); }
+export function getTr(): u32 { return trSelector; }
+export function getLdtr(): u32 { return ldtSelector; }
+export function getCpl(): i32 { return cpl; }

@@ -11,7 +11,7 @@ import { read32, write8 } from "./memory";
 import { raise, GP, NP, SS_FAULT } from "./exceptions";
 import {
   SEG_SELECTOR, SEG_BASE, SEG_LIMIT, SEG_ACCESS, cr0, cpl, gdtBase, gdtLimit, code32, stack32,
-  ldtSelector, ldtBase, ldtLimit,
+  ldtSelector, ldtBase, ldtLimit, trSelector, trBase, trLimit,
   CS, SS,
 } from "./state";
 import { invalidateFetch } from "./decode";
@@ -173,4 +173,37 @@ export function loadSegment(seg: i32, selectorIn: u32): void {
     if ((access & ACCESS_PRESENT) == 0) raise(NP, errorCode);
   }
   loadCacheFromDescriptor(seg, selector);
+}
+
+// LLDT: a null selector leaves no LDT; otherwise an LDT descriptor (type 2) from the GDT.
+export function loadLdtr(selectorIn: u32): void {
+  const selector = selectorIn & 0xFFFF;
+  if ((selector & 0xFFFC) == 0) {
+    ldtSelector = selector;
+    ldtBase = 0;
+    ldtLimit = 0;
+    return;
+  }
+  const errorCode = <i32>(selector & 0xFFFC);
+  if (selector & 4) raise(GP, errorCode);
+  fetchDescriptor(selector, GP, 0);
+  if ((descriptorAccess() & 0x1F) != 0x02) raise(GP, errorCode);
+  if ((descriptorAccess() & ACCESS_PRESENT) == 0) raise(NP, errorCode);
+  ldtSelector = selector;
+  ldtBase = descriptorBase();
+  ldtLimit = descriptorLimit();
+}
+
+// LTR: an available 32-bit TSS (type 9) from the GDT, which becomes busy (type 11).
+export function loadTaskRegister(selectorIn: u32): void {
+  const selector = selectorIn & 0xFFFF;
+  const errorCode = <i32>(selector & 0xFFFC);
+  if ((selector & 0xFFFC) == 0 || (selector & 4)) raise(GP, errorCode);
+  fetchDescriptor(selector, GP, 0);
+  if ((descriptorAccess() & 0x1F) != 0x09) raise(GP, errorCode);
+  if ((descriptorAccess() & ACCESS_PRESENT) == 0) raise(NP, errorCode);
+  write8(descriptorAddress + 5, ((descriptorHigh >>> 8) | 2) & 0xFF);
+  trSelector = selector;
+  trBase = descriptorBase();
+  trLimit = descriptorLimit();
 }

@@ -12,7 +12,12 @@ export const enum Reg { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI }
 export const enum Seg { ES, CS, SS, DS, FS, GS }
 
 export interface RunResult {
-  reason: 'budget' | 'halt' | 'stopped' | 'exception';
+  /**
+   * 'exception': reported, not delivered (bare metal); 'delivered': delivered
+   * through the IDT (step() only; run() goes on into the handler);
+   * 'triple-fault': a fault while delivering #DF.
+   */
+  reason: 'budget' | 'halt' | 'stopped' | 'exception' | 'delivered' | 'triple-fault';
   vector?: number;
   errorCode?: number;
   eip: number;
@@ -57,6 +62,10 @@ interface CoreExports {
   abortInstruction(): void;
   clearPending(): void;
   enableTranslation(on: boolean): void;
+  setDeliverThroughIdt(on: boolean): void;
+  deliverPendingException(): number;
+  getCpl(): number;
+  getTr(): number;
   getTranslateRequest(): number;
   discardAllBlocks(): void;
 }
@@ -110,6 +119,8 @@ export interface CpuOptions {
   ports?: PortHandlers;
   /** Translate hot blocks to wasm (default true); off: interpret every instruction. */
   translate?: boolean;
+  /** Deliver exceptions and INT n through the IDT (a machine running an OS); default: report them (bare metal). */
+  deliverThroughIdt?: boolean;
 }
 
 export class Cpu {
@@ -123,7 +134,13 @@ export class Cpu {
     this.ram = new Uint8Array(core.memory.buffer, core.ramPointer(), opts.ramBytes);
     this.translator = new Translator(core as unknown as TranslatorCore & Record<string, unknown>, table, this.ram);
     core.enableTranslation(opts.translate ?? true);
+    this.deliverThroughIdt = opts.deliverThroughIdt ?? false;
+    core.setDeliverThroughIdt(this.deliverThroughIdt);
   }
+
+  private readonly deliverThroughIdt: boolean;
+  get cpl(): number { return this.core.getCpl(); }
+  get taskRegister(): number { return this.core.getTr(); }
 
   static async create(opts: CpuOptions): Promise<Cpu> {
     if (!Number.isInteger(opts.ramBytes) || opts.ramBytes < 4096 || opts.ramBytes > 0xC0000000) {
@@ -185,17 +202,19 @@ export class Cpu {
   }
 
   run(maxInstructions: number): RunResult {
-    return this.guard(() => {
-      const start = this.core.getInstructionCount();
-      let stop = this.core.run(maxInstructions >>> 0);
-      // The core stops to have a hot block translated, then goes on.
-      while (stop === STOP_TRANSLATE) {
-        this.translator.translate(this.core.getTranslateRequest());
-        const left = maxInstructions - (this.core.getInstructionCount() - start);
-        stop = left > 0 ? this.core.run(left) : 0;
+    const start = this.core.getInstructionCount();
+    for (;;) {
+      const left = maxInstructions - (this.core.getInstructionCount() - start);
+      if (left <= 0) return { reason: 'budget', eip: this.eip };
+      const result = this.guard(() => this.core.run(left));
+      if (typeof result !== 'number') {
+        if (result.reason === 'exception' || result.reason === 'triple-fault') return result;
+        continue; // delivered through the IDT: the handler runs on
       }
-      return { reason: STOP_REASONS[stop]!, eip: this.eip };
-    });
+      // The core stops to have a hot block translated, then goes on.
+      if (result === STOP_TRANSLATE) this.translator.translate(this.core.getTranslateRequest());
+      else return { reason: STOP_REASONS[result]!, eip: this.eip };
+    }
   }
 
   /** Translates the block at `eip` now (tests). Returns false if it cannot be translated. */
@@ -213,7 +232,9 @@ export class Cpu {
 
   // One whole instruction (a REP string instruction with all its iterations).
   step(): RunResult {
-    return this.guard(() => ({ reason: STOP_REASONS[this.core.step()]!, eip: this.eip }));
+    const result = this.guard(() => this.core.step());
+    if (typeof result !== 'number') return result;
+    return { reason: STOP_REASONS[result]!, eip: this.eip };
   }
 
   stop(): void { this.core.stop(); }
@@ -225,14 +246,35 @@ export class Cpu {
     try {
       return body();
     } catch (e) {
+      if (!this.isGuestException(e)) throw e;
       const vector = this.core.pendingVector();
-      if (!(e instanceof WebAssembly.RuntimeError) || vector < 0) throw e;
       const errorCode = this.core.pendingErrorCode();
       this.core.abortInstruction();
+      if (this.deliverThroughIdt) {
+        return this.deliverPending()
+          ? { reason: 'delivered', eip: this.eip, vector }
+          : { reason: 'triple-fault', vector, eip: this.eip };
+      }
       this.core.clearPending();
       const result: RunResult = { reason: 'exception', vector, eip: this.eip };
       if (errorCode >= 0) result.errorCode = errorCode;
       return result;
+    }
+  }
+
+  private isGuestException(e: unknown): boolean {
+    return e instanceof WebAssembly.RuntimeError && this.core.pendingVector() >= 0;
+  }
+
+  /** Delivers the pending exception through the IDT; a fault on the way becomes #DF, then a triple fault (false). */
+  private deliverPending(): boolean {
+    for (;;) {
+      try {
+        return this.core.deliverPendingException() !== 0;
+      } catch (e) {
+        if (!this.isGuestException(e)) throw e;
+        this.core.abortInstruction();
+      }
     }
   }
 }
