@@ -11,7 +11,7 @@ import { alu, inc, dec, neg, ALU_CMP, ALU_AND } from "./alu";
 import { shiftRotate, ROL, ROR, RCL, RCR, SHL, SHR, SAR } from "./shift";
 import { mul, imulAccumulator, imulTruncated, div, idiv } from "./muldiv";
 import { daa, das, aaa, aas, aam, aad } from "./bcd";
-import { stringOp, MOVS, CMPS, STOS, LODS, SCAS } from "./string";
+import { stringOp, MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS } from "./string";
 import {
   condition, getEflags, setEflags, getCF, setFlagBits, materialize, stored, CF, PF, AF, ZF, SF, DF,
   IF, IOPL, TF, NT, AC, ID, OF, RF, VM, getZF as getZFValue, getOF,
@@ -27,7 +27,7 @@ import { raise, raiseTrap, UD, GP, BR, NM, BP, OF as OF_VECTOR, NO_ERROR_CODE } 
 import { deliver, deliverThroughIdt, iret } from "./interrupts";
 import { executeTwoByte } from "./execute0f";
 import {
-  eip, instructionStart, cpl, cr0, stack32, halted, requestStop, blockBoundary, getReg, setReg,
+  eip, instructionStart, cpl, cr0, stack32, halted, requestStop, blockBoundary, startInterruptShadow, getReg, setReg,
   reg8, reg16, reg32, setReg8, setReg16, setReg32, signExtend, segSelector, EAX, ECX, EDX, EBX,
   ESP, EBP, ESI, EDI, ES, CS, SS, DS, FS, GS,
 } from "./state";
@@ -172,6 +172,7 @@ export function popSegmentRegister(seg: i32): void {
   const v = peek(16, 0);
   loadSegment(seg, v);
   popDiscard(<u32>(operandSize >> 3));
+  if (seg == SS) startInterruptShadow();
 }
 
 function pushAll(): void {
@@ -539,6 +540,8 @@ function op_8e(): void {
   noLock();
   if (modrmReg > 5 || modrmReg == CS) raise(UD);
   loadSegment(modrmReg, readRM(16));
+  // A load of SS holds off interrupts for one instruction (the ESP load that follows).
+  if (modrmReg == SS) startInterruptShadow();
 }
 
 // POP r/m: an ESP-based address is computed after the pop
@@ -629,6 +632,16 @@ function op_a2(): void {
 function op_a3(): void {
   const size = operandSize;
   noLock(); writeSegment(size, dataSegment(), moffsOffset(), getReg(size, EAX));
+}
+
+// INS (6C 6D) and OUTS (6E 6F), allowed when CPL <= IOPL.
+function op_ins_outs(): void {
+  noLock();
+  requireIopl();
+  const op = opcode;
+  const kind = op < 0x6E ? INS : OUTS;
+  if (op & 1) stringOp(kind, operandSize);
+  else stringOp(kind, 8);
 }
 
 // MOVS CMPS (A4-A7), STOS LODS SCAS (AA-AF): even opcodes move bytes, odd
@@ -856,8 +869,13 @@ function op_fa(): void {
   noLock(); requireIopl(); setFlagBits(IF, false);
 }
 
+// STI: interrupts are recognised only after the next instruction, so that
+// `sti; hlt` and `sti; ret` cannot be cut in between.
 function op_fb(): void {
-  noLock(); requireIopl(); setFlagBits(IF, true);
+  noLock();
+  requireIopl();
+  if ((getEflags() & IF) == 0) startInterruptShadow();
+  setFlagBits(IF, true);
 }
 
 function op_fc(): void {
@@ -980,7 +998,7 @@ function op_cf(): void {
     case 0x69: op_69_6b(); return;
     case 0x6A: op_6a(); return;
     case 0x6B: op_69_6b(); return;
-    case 0x6C: case 0x6D: case 0x6E: case 0x6F: op_undefined(); return;
+    case 0x6C: case 0x6D: case 0x6E: case 0x6F: op_ins_outs(); return;
     case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77: case 0x78: case 0x79: case 0x7A: case 0x7B: case 0x7C: case 0x7D: case 0x7E: case 0x7F: op_70_7f(); return;
     case 0x80: op_80_82(); return;
     case 0x81: op_81(); return;

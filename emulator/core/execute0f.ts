@@ -20,7 +20,7 @@ import { cpuid } from "./cpuid";
 import { loadLdtr, loadTaskRegister } from "./segments";
 import {
   getReg, setReg, reg32, setReg32, signExtend, cpl, cr0, cr2, cr3, cr4, blockBoundary, gdtBase,
-  gdtLimit, idtBase, idtLimit, executedInstructions, ldtSelector, trSelector, EAX, ECX, EDX, EBX, SS, FS, GS,
+  gdtLimit, idtBase, idtLimit, executedInstructions, idleCycles, ldtSelector, trSelector, EAX, ECX, EDX, EBX, SS, FS, GS,
 } from "./state";
 
 function op0f_01(): void {
@@ -53,7 +53,7 @@ function op0f_20_22(): void {
 function op0f_31(): void {
   noLock();
   if ((cr4 & 4) != 0 && cpl != 0 && (cr0 & 1) != 0) raise(GP, 0);
-  const now = executedInstructions();
+  const now = executedInstructions() + idleCycles;
   setReg32(EAX, <u32>now);
   setReg32(EDX, <u32>(now >> 32));
 }

@@ -5,7 +5,7 @@
 // kind (lazyOp); a flag is computed when something reads it. `stored` holds
 // every other bit, and the arithmetic flags too while lazyOp is NONE.
 
-import { sizeMask, signBit } from "./state";
+import { sizeMask, signBit, noteTrapFlag } from "./state";
 
 export const CF: u32 = 1 << 0, PF: u32 = 1 << 2, AF: u32 = 1 << 4, ZF: u32 = 1 << 6,
   SF: u32 = 1 << 7, TF: u32 = 1 << 8, IF: u32 = 1 << 9, DF: u32 = 1 << 10, OF: u32 = 1 << 11,
@@ -119,6 +119,7 @@ export const EFLAGS_WRITABLE: u32 = ARITH_FLAGS | TF | IF | DF | IOPL | NT | RF 
 export function setEflags(v: u32): void {
   stored = (v & EFLAGS_WRITABLE) | 0x2;
   lazyOp = LAZY_NONE;
+  noteTrapFlag((v & TF) != 0);
 }
 
 // Sets or clears the flags in `mask` (after making all flags concrete).

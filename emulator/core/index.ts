@@ -6,9 +6,10 @@
 
 import {
   REGS, eip, cr0, cr2, cr3, cr4, gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions, trSelector, ldtSelector, cpl,
-  budget, stopRequested, halted, startBudget, requestStop, blockBoundary, code32, stack32, CS, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
+  budget, stopRequested, halted, startBudget, requestStop, blockBoundary, code32, stack32, CS,
+  attention, interruptShadow, trapFlag, interruptLine, updateAttention, setInterruptLine as setLine, idleCycles, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
 } from "./state";
-import { getEflags as eflagsValue, setEflags as setEflagsValue } from "./flags";
+import { getEflags as eflagsValue, setEflags as setEflagsValue, IF as IF_FLAG } from "./flags";
 import { allocateRam, ramBase, ramSize, pagingEnabled } from "./memory";
 import {
   lookupBlock, blockLength, installBlock as install, discardAllBlocks as discardAll,
@@ -22,7 +23,12 @@ import { pinCarry } from "./alu";
 import { shiftRotate } from "./shift";
 import { imulTruncated } from "./muldiv";
 import { invalidateFetch, endLengthLimit } from "./decode";
-import { setDeliverThroughIdt as setDelivery, deliverPendingException as deliverPending } from "./interrupts";
+import {
+  setDeliverThroughIdt as setDelivery, deliverPendingException as deliverPending, deliver,
+  deliverThroughIdt, singleStepTrap,
+} from "./interrupts";
+import { acknowledgeInterrupt } from "./ports";
+import { NO_ERROR_CODE } from "./exceptions";
 import { setSegmentCache as setCache, loadSegment as loadSelector } from "./segments";
 import {
   pendingVector as vector, pendingErrorCode as errorCode, clearPending as clear,
@@ -44,9 +50,12 @@ export function ramBytes(): u32 { return ramSize; }
 export function run(maxInstructions: u32): i32 {
   startBudget(maxInstructions);
   stopRequested = false;
-  halted = false;
   blockBoundary = true;
+  if (halted && !interruptDeliverable()) return STOP_HALT;
   while (budget != 0) {
+    if (attention) {
+      if (betweenInstructions()) continue; // single-stepped an instruction
+    }
     if (blockBoundary) {
       blockBoundary = false;
       // Blocks are translated for flat 32-bit code and a 32-bit stack, and
@@ -65,6 +74,37 @@ export function run(maxInstructions: u32): i32 {
   }
   if (stopRequested) return halted ? STOP_HALT : STOP_REQUESTED;
   return STOP_BUDGET;
+}
+
+// Between instructions: the interrupt shadow runs out, a pending external
+// interrupt is delivered, and with EFLAGS.TF the next instruction runs on
+// its own and is followed by a #DB trap. Returns true when it executed that
+// instruction itself.
+function betweenInstructions(): bool {
+  if (interruptShadow > 0) {
+    interruptShadow--;
+    updateAttention();
+    return false;
+  }
+  if (interruptDeliverable()) {
+    halted = false;
+    deliver(acknowledgeInterrupt(), NO_ERROR_CODE, false, true);
+    blockBoundary = true;
+    return false;
+  }
+  if (trapFlag) {
+    budget--;
+    executeInstruction();
+    // The trap follows an instruction that began with TF set (unless it set
+    // up an interrupt shadow, as MOV SS does).
+    if (interruptShadow == 0 && !stopRequested) singleStepTrap();
+    return true;
+  }
+  return false;
+}
+
+@inline function interruptDeliverable(): bool {
+  return interruptLine && deliverThroughIdt && (eflagsValue() & IF_FLAG) != 0 && interruptShadow == 0;
 }
 
 // Executes exactly one whole instruction, a REP string instruction with all
@@ -86,7 +126,11 @@ export function stop(): void { requestStop(); }
 export function getReg(r: i32): u32 { return load<u32>(REGS + (<usize>(r & 7) << 2)); }
 export function setReg(r: i32, v: u32): void { store<u32>(REGS + (<usize>(r & 7) << 2), v); }
 export function getEip(): u32 { return eip; }
-export function setEip(v: u32): void { eip = v; }
+// The host moving EIP also wakes the CPU from HLT.
+export function setEip(v: u32): void { eip = v; halted = false; }
+
+export function setInterruptLine(level: bool): void { setLine(level); }
+export function isHalted(): bool { return halted; }
 export function getEflags(): u32 { return eflagsValue(); }
 export function setEflags(v: u32): void { setEflagsValue(v); }
 
@@ -181,3 +225,5 @@ export function deliverPendingException(): bool { return deliverPending(); }
 export function getTr(): u32 { return trSelector; }
 export function getLdtr(): u32 { return ldtSelector; }
 export function getCpl(): i32 { return cpl; }
+export function addIdleCycles(n: f64): void { idleCycles += <u64>n; }
+export function getInterruptsEnabled(): bool { return (eflagsValue() & IF_FLAG) != 0; }

@@ -13,8 +13,8 @@
 import { read32, probeWrite, writeSized } from "./memory";
 import { readStack, stackPointer, setStackPointer } from "./operands";
 import {
-  raise, pendingVector, pendingErrorCode, pendingIsTrap, clearPending,
-  DE, TS, NP, SS_FAULT, GP, PF, DF,
+  raise, raiseTrap, pendingVector, pendingErrorCode, pendingIsTrap, clearPending, NO_ERROR_CODE,
+  DE, DB, TS, NP, SS_FAULT, GP, PF, DF,
 } from "./exceptions";
 import {
   fetchDescriptor, descriptorAccess, descriptorBase, descriptorLimit, descriptorDpl,
@@ -246,3 +246,9 @@ function nullDataSegmentsAbove(newCpl: i32): void {
 
 @inline function stackTop(): u32 { return stackPointer(); }
 @inline function setStackTop(v: u32): void { setStackPointer(v); }
+
+// #DB after a single-stepped instruction: a trap (EIP is the next instruction).
+export function singleStepTrap(): void {
+  if (deliverThroughIdt) deliver(DB, NO_ERROR_CODE, false, true);
+  else raiseTrap(DB);
+}

@@ -101,8 +101,37 @@ export let stopRequested: bool = false;
 // Set by every jump, call, return and conditional branch: the next
 // instruction may start a translated block.
 export let blockBoundary: bool = true;
-// Set by HLT (with stopRequested): the CPU waits for an interrupt.
+// Set by HLT (with stopRequested): the CPU waits for an interrupt. It stays
+// set across runs until an interrupt is delivered or the host moves EIP.
 export let halted: bool = false;
+
+// ---- what the run loop must look at between instructions ----
+
+// The INTR input (the interrupt controller's output).
+export let interruptLine: bool = false;
+// Instructions left in an interrupt shadow (after STI, MOV SS, POP SS):
+// no external interrupt (nor single-step trap after MOV SS) until it ends.
+export let interruptShadow: i32 = 0;
+// EFLAGS.TF as last written.
+export let trapFlag: bool = false;
+// Any of the above: one test per instruction for the rare paths.
+export let attention: bool = false;
+
+export function updateAttention(): void {
+  attention = interruptLine || interruptShadow > 0 || trapFlag;
+}
+export function setInterruptLine(level: bool): void {
+  interruptLine = level;
+  updateAttention();
+}
+export function startInterruptShadow(): void {
+  interruptShadow = 1;
+  updateAttention();
+}
+export function noteTrapFlag(tf: bool): void {
+  trapFlag = tf;
+  updateAttention();
+}
 
 // Ends the run after the current instruction: the budget drops to zero (so
 // the run loop needs no second check per instruction) and the count of
@@ -119,6 +148,10 @@ export function startBudget(n: u32): void {
   budget = n;
   budgetAtRunStart = n;
 }
+
+// Cycles the CPU spent halted, as the machine's clock advanced without it:
+// RDTSC counts them with the executed instructions (one cycle each).
+export let idleCycles: u64 = 0;
 
 export function executedInstructions(): u64 {
   return countAtRunStart + <u64>(budgetAtRunStart - budget);

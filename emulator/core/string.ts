@@ -1,4 +1,4 @@
-// String instructions: MOVS STOS LODS CMPS SCAS, with REP/REPE/REPNE.
+// String instructions: MOVS STOS LODS CMPS SCAS INS OUTS, with REP/REPE/REPNE.
 //
 // A REP instruction runs as a loop of iterations, each of which completes
 // (memory, ESI/EDI, ECX) before the next starts. So the instruction can stop
@@ -9,15 +9,19 @@
 // hardware. Each iteration counts as one executed instruction.
 
 import { readSegment, writeSegment } from "./operands";
+import { checkSegmentAccess } from "./segments";
+import { probeWrite, pagingEnabled, ramSize } from "./memory";
+import { noteWrite } from "./blocks";
+import { portIn, portOut, portInBlock, portOutBlock } from "./ports";
 import { alu, ALU_CMP } from "./alu";
 import { getDF, getZF } from "./flags";
 import { addressSize, repPrefix, dataSegment } from "./decode";
 import {
-  eip, instructionStart, reg32, setReg32, reg16, setReg16, getReg, setReg, ES, ECX, ESI, EDI, EAX,
-  budget, consumeBudget,
+  eip, instructionStart, reg32, setReg32, reg16, setReg16, getReg, setReg, segBase, ES, ECX, EDX, ESI, EDI,
+  EAX, budget, consumeBudget,
 } from "./state";
 
-export const MOVS = 0, STOS = 1, LODS = 2, CMPS = 3, SCAS = 4;
+export const MOVS = 0, STOS = 1, LODS = 2, CMPS = 3, SCAS = 4, INS = 5, OUTS = 6;
 
 @inline function indexReg(r: i32): u32 {
   return addressSize == 32 ? reg32(r) : reg16(r);
@@ -57,6 +61,19 @@ export const MOVS = 0, STOS = 1, LODS = 2, CMPS = 3, SCAS = 4;
       setIndexReg(EDI, di + step);
       break;
     }
+    case INS: {
+      // The destination is checked before the port is read: a fault must not
+      // swallow data the device has already handed over.
+      checkWritable(ES, di, <u32>(size >> 3));
+      writeSegment(size, ES, di, portIn(reg16(EDX), size));
+      setIndexReg(EDI, di + step);
+      break;
+    }
+    case OUTS: {
+      portOut(reg16(EDX), size, readSegment(size, dataSegment(), si));
+      setIndexReg(ESI, si + step);
+      break;
+    }
     default: { // SCAS
       const b = readSegment(size, ES, di);
       alu(ALU_CMP, size, getReg(size, EAX), b);
@@ -79,6 +96,10 @@ export function stringOp(kind: i32, size: i32): void {
   for (;;) {
     const count = indexReg(ECX);
     if (count == 0) return;
+    if ((kind == INS || kind == OUTS) && count > 1 && step == bytes && bulkPortTransfer(kind, size)) {
+      if (indexReg(ECX) == 0) return;
+      continue;
+    }
     iterate(kind, size, step);
     setIndexReg(ECX, count - 1);
     if (count - 1 == 0) return;
@@ -89,4 +110,41 @@ export function stringOp(kind: i32, size: i32): void {
     }
     consumeBudget();
   }
+}
+
+function checkWritable(seg: i32, offset: u32, bytes: u32): void {
+  checkSegmentAccess(seg, offset, bytes, true);
+  probeWrite(segBase(seg) + offset, bytes);
+}
+
+// REP INS / REP OUTS moved in bulk by the device (as `rep insw` from an ATA
+// data port is): as many elements as fit in the current page, the remaining
+// count and the budget, straight between the port and physical memory. Only
+// for flat segments with paging off, where linear is physical. Returns false
+// when it moved nothing (the caller then moves one element).
+function bulkPortTransfer(kind: i32, size: i32): bool {
+  if (addressSize != 32 || pagingEnabled) return false;
+  const bytes = <u32>(size >> 3);
+  const seg = kind == INS ? ES : dataSegment();
+  const offset = reg32(kind == INS ? EDI : ESI);
+  if (segBase(seg) != 0) return false;
+  const pageLeft: u32 = (<u32>0x1000 - (offset & 0xFFF)) / bytes;
+  let count = reg32(ECX);
+  if (count > pageLeft) count = pageLeft;
+  if (count > budget + 1) count = budget + 1;
+  if (count < 2 || offset + count * bytes > ramSize) return false;
+  if (kind == INS) checkWritable(seg, offset, count * bytes);
+  else checkSegmentAccess(seg, offset, count * bytes, false);
+  const port = reg16(EDX);
+  const moved = kind == INS
+    ? portInBlock(port, size, count, offset)
+    : portOutBlock(port, size, count, offset);
+  if (moved == 0) return false;
+  if (kind == INS) { noteWrite(offset); noteWrite(offset + moved * bytes - 1); }
+  setReg32(kind == INS ? EDI : ESI, offset + moved * bytes);
+  setReg32(ECX, reg32(ECX) - moved);
+  // The run loop counted the first element; each further one is an iteration.
+  for (let i: u32 = 1; i < moved; i++) consumeBudget();
+  if (reg32(ECX) != 0 && budget == 0) eip = instructionStart;
+  return true;
 }

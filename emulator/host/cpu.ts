@@ -26,6 +26,14 @@ export interface RunResult {
 export interface PortHandlers {
   portIn(port: number, size: 1 | 2 | 4): number;
   portOut(port: number, size: 1 | 2 | 4, value: number): void;
+  /**
+   * `rep ins` in bulk: reads `count` elements of `size` bytes from `port` into
+   * physical memory at `address`; returns how many it moved (0: the core
+   * then does them one by one through portIn).
+   */
+  portInBlock?(port: number, size: 1 | 2 | 4, count: number, address: number): number;
+  /** `rep outs` in bulk, the other way. */
+  portOutBlock?(port: number, size: 1 | 2 | 4, count: number, address: number): number;
 }
 
 export const EXCEPTION_NAMES: Record<number, string> = {
@@ -66,6 +74,10 @@ interface CoreExports {
   deliverPendingException(): number;
   getCpl(): number;
   getTr(): number;
+  setInterruptLine(level: boolean): void;
+  isHalted(): number;
+  addIdleCycles(n: number): void;
+  getInterruptsEnabled(): number;
   getTranslateRequest(): number;
   discardAllBlocks(): void;
 }
@@ -121,6 +133,8 @@ export interface CpuOptions {
   translate?: boolean;
   /** Deliver exceptions and INT n through the IDT (a machine running an OS); default: report them (bare metal). */
   deliverThroughIdt?: boolean;
+  /** The interrupt acknowledge cycle: the interrupt controller's vector for the pending interrupt. */
+  acknowledgeInterrupt?: () => number;
 }
 
 export class Cpu {
@@ -140,6 +154,13 @@ export class Cpu {
 
   private readonly deliverThroughIdt: boolean;
   get cpl(): number { return this.core.getCpl(); }
+  /** The INTR input from the interrupt controller. */
+  setInterruptLine(level: boolean): void { this.core.setInterruptLine(level); }
+  /** EFLAGS.IF: will an interrupt end a HLT? */
+  get interruptsEnabled(): boolean { return this.core.getInterruptsEnabled() !== 0; }
+  get halted(): boolean { return this.core.isHalted() !== 0; }
+  /** Time the machine spent with the CPU halted, in cycles (RDTSC counts them). */
+  addIdleCycles(n: number): void { this.core.addIdleCycles(n); }
   get taskRegister(): number { return this.core.getTr(); }
 
   static async create(opts: CpuOptions): Promise<Cpu> {
@@ -156,6 +177,14 @@ export class Cpu {
         table,
         portIn: (port: number, size: number) => cpu!.ports.portIn(port, size as 1 | 2 | 4) >>> 0,
         portOut: (port: number, size: number, value: number) => cpu!.ports.portOut(port, size as 1 | 2 | 4, value >>> 0),
+        portInBlock: (port: number, size: number, count: number, address: number) =>
+          cpu!.ports.portInBlock?.(port, size as 1 | 2 | 4, count, address >>> 0) ?? 0,
+        portOutBlock: (port: number, size: number, count: number, address: number) =>
+          cpu!.ports.portOutBlock?.(port, size as 1 | 2 | 4, count, address >>> 0) ?? 0,
+        acknowledgeInterrupt: () => {
+          if (!opts.acknowledgeInterrupt) throw new Error('interrupt delivered with no interrupt controller');
+          return opts.acknowledgeInterrupt();
+        },
         abort: () => { throw new Error('CPU core aborted'); },
       },
     });
