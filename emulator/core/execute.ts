@@ -25,6 +25,7 @@ import { loadSegment } from "./segments";
 import { portIn, portOut } from "./ports";
 import { raise, raiseTrap, UD, GP, BR, NM, BP, OF as OF_VECTOR, NO_ERROR_CODE } from "./exceptions";
 import { deliver, deliverThroughIdt, iret } from "./interrupts";
+import { farJump, farCall, farReturn } from "./transfers";
 import { executeTwoByte } from "./execute0f";
 import {
   eip, instructionStart, cpl, cr0, stack32, halted, requestStop, blockBoundary, startInterruptShadow, getReg, setReg,
@@ -634,6 +635,21 @@ function op_a3(): void {
   noLock(); writeSegment(size, dataSegment(), moffsOffset(), getReg(size, EAX));
 }
 
+// JMP ptr16:16/32 (EA) and CALL ptr16:16/32 (9A): offset, then selector.
+function op_ea(): void {
+  noLock();
+  const offset = fetchImm(operandSize);
+  farJump(fetch16(), offset, operandSize);
+}
+function op_9a(): void {
+  noLock();
+  const offset = fetchImm(operandSize);
+  farCall(fetch16(), offset, operandSize);
+}
+// RETF imm16 (CA) and RETF (CB).
+function op_ca(): void { noLock(); farReturn(operandSize, fetch16()); }
+function op_cb(): void { noLock(); farReturn(operandSize, 0); }
+
 // INS (6C 6D) and OUTS (6E 6F), allowed when CPL <= IOPL.
 function op_ins_outs(): void {
   noLock();
@@ -1019,7 +1035,7 @@ function op_cf(): void {
     case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: op_91_97(); return;
     case 0x98: op_98(); return;
     case 0x99: op_99(); return;
-    case 0x9A: op_undefined(); return;
+    case 0x9A: op_9a(); return;
     case 0x9B: op_9b(); return;
     case 0x9C: op_9c(); return;
     case 0x9D: op_9d(); return;
@@ -1051,7 +1067,8 @@ function op_cf(): void {
     case 0xC6: case 0xC7: op_c6_c7(); return;
     case 0xC8: op_c8(); return;
     case 0xC9: op_c9(); return;
-    case 0xCA: case 0xCB: op_undefined(); return;
+    case 0xCA: op_ca(); return;
+    case 0xCB: op_cb(); return;
     case 0xCC: op_cc(); return;
     case 0xCD: op_cd(); return;
     case 0xCE: op_ce(); return;
@@ -1070,7 +1087,7 @@ function op_cf(): void {
     case 0xE6: case 0xE7: op_e6_e7(); return;
     case 0xE8: op_e8(); return;
     case 0xE9: op_e9(); return;
-    case 0xEA: op_undefined(); return;
+    case 0xEA: op_ea(); return;
     case 0xEB: op_eb(); return;
     case 0xEC: case 0xED: op_ec_ed(); return;
     case 0xEE: case 0xEF: op_ee_ef(); return;
@@ -1099,9 +1116,17 @@ function group5(size: i32): void {
     case 0: { const v = readRMForUpdate(size); writeRM(size, inc(size, v)); break; }
     case 1: { const v = readRMForUpdate(size); writeRM(size, dec(size, v)); break; }
     case 2: { const target = readRM(size); push(size, eip); jumpNear(target); break; }
+    case 3: case 5: { // CALL/JMP m16:16/32
+      if (modrmIsReg) raise(UD);
+      const offset = readMemoryOperand(size);
+      const selector = readMemoryOperand(16, <u32>(size >> 3));
+      if (sub == 3) farCall(selector, offset, size);
+      else farJump(selector, offset, size);
+      break;
+    }
     case 4: jumpNear(readRM(size)); break;
     case 6: push(size, readRM(size)); break;
-    default: raise(UD); // far CALL/JMP arrive with protected mode
+    default: raise(UD);
   }
 }
 

@@ -234,7 +234,7 @@ export function iret(size: i32): void {
 
 // After a return to an outer level: a data segment register that level may
 // not use is loaded with a null selector.
-function nullDataSegmentsAbove(newCpl: i32): void {
+export function nullDataSegmentsAbove(newCpl: i32): void {
   for (let seg = ES; seg <= GS; seg++) {
     if (seg == CS || seg == SS) continue;
     const access = load<u32>(SEG_ACCESS + (<usize>seg << 2));

@@ -129,3 +129,78 @@ describe('double and triple faults', () => {
     expect(cpu.getReg(Reg.ESP)).toBe(KERNEL_STACK); // nothing was pushed
   });
 });
+
+describe('far transfers', () => {
+  it('JMP ptr16:32 reloads CS; CALL far and RETF come back', () => {
+    cpu.ram.set([
+      0xea, ...le32(KERNEL_CODE + 7), 0x08, 0x00,       // jmp 0x08:next
+      0x9a, ...le32(KERNEL_CODE + 0x40), 0x08, 0x00,    // call 0x08:far_function
+      0xf4,                                             // hlt
+    ], KERNEL_CODE);
+    cpu.ram.set([0xb8, 7, 0, 0, 0, 0xcb], KERNEL_CODE + 0x40); // mov eax,7; retf
+    expect(cpu.run(10)).toMatchObject({ reason: 'halt', eip: KERNEL_CODE + 15 });
+    expect(cpu.getReg(Reg.EAX)).toBe(7);
+    expect(cpu.getReg(Reg.ESP)).toBe(KERNEL_STACK);
+    expect(cpu.segmentSelector(Seg.CS)).toBe(0x08);
+  });
+
+  it('a far jump to a data segment raises #GP(selector)', () => {
+    cpu.ram.set([0xea, 0, 0, 0, 0, 0x10, 0x00], KERNEL_CODE);
+    expect(cpu.run(10)).toMatchObject({ reason: 'halt', eip: HANDLERS + 13 * 0x10 + 1 });
+    expect(stack(KERNEL_STACK - 16, 2)).toEqual([0x10, KERNEL_CODE]);
+  });
+});
+
+describe('external interrupts, the STI shadow and single-stepping', () => {
+  let acknowledged = 0;
+  beforeEach(async () => {
+    acknowledged = 0;
+    cpu = await Cpu.create({
+      ramBytes: 1 << 20, deliverThroughIdt: true, translate: false,
+      acknowledgeInterrupt: () => { acknowledged++; cpu.setInterruptLine(false); return 0x20; },
+    });
+    view = new DataView(cpu.ram.buffer, cpu.ram.byteOffset, cpu.ram.byteLength);
+    descriptor(1, 0, 0xfffff, 0xc09b);
+    cpu.setGdtr(GDT, 2 * 8 - 1);
+    cpu.setIdtr(IDT, 256 * 8 - 1);
+    cpu.setFlatProtectedMode(0);
+    cpu.setReg(Reg.ESP, KERNEL_STACK);
+    for (let v = 0; v < 0x21; v++) { gate(v, INTERRUPT_GATE, 0); handler(v, [0xf4]); }
+    handler(0x20, [0x40, 0xcf]); // inc eax; iret
+    cpu.eip = KERNEL_CODE;
+  });
+
+  it('an interrupt is taken only after the instruction that follows STI', () => {
+    cpu.ram.set([0xfb, 0x43, 0x43, 0xf4], KERNEL_CODE); // sti; inc ebx; inc ebx; hlt
+    cpu.setInterruptLine(true);
+    expect(cpu.run(1).reason).toBe('budget'); // sti
+    expect(cpu.run(1).reason).toBe('budget'); // inc ebx: in the shadow
+    expect(acknowledged).toBe(0);
+    expect(cpu.getReg(Reg.EBX)).toBe(1);
+    expect(cpu.run(2).reason).toBe('budget'); // the interrupt handler's inc eax, then iret
+    expect(acknowledged).toBe(1);
+    expect(cpu.getReg(Reg.EAX)).toBe(1);
+    expect(cpu.eip).toBe(KERNEL_CODE + 2);
+  });
+
+  it('HLT waits across runs until an interrupt arrives, then resumes after it', () => {
+    cpu.ram.set([0xfb, 0xf4, 0x43, 0xf4], KERNEL_CODE); // sti; hlt; inc ebx; hlt
+    expect(cpu.run(10)).toMatchObject({ reason: 'halt', eip: KERNEL_CODE + 2 });
+    expect(cpu.run(10)).toMatchObject({ reason: 'halt', eip: KERNEL_CODE + 2 }); // still waiting
+    expect(cpu.instructionsRetired).toBe(2);
+    cpu.setInterruptLine(true);
+    expect(cpu.run(10)).toMatchObject({ reason: 'halt', eip: KERNEL_CODE + 4 });
+    expect([cpu.getReg(Reg.EAX), cpu.getReg(Reg.EBX)]).toEqual([1, 1]);
+  });
+
+  it('TF set: #DB after each instruction, with EIP of the next one', () => {
+    cpu.ram.set([0x43, 0x43], KERNEL_CODE);
+    cpu.eflags = 0x102; // TF
+    expect(cpu.run(10)).toMatchObject({ reason: 'halt', eip: HANDLERS + 0x10 + 1 });
+    expect(cpu.getReg(Reg.EBX)).toBe(1);
+    expect(stack(KERNEL_STACK - 12, 3)).toEqual([KERNEL_CODE + 1, 0x08, 0x102]);
+    expect(cpu.eflags & 0x100).toBe(0); // cleared for the handler
+  });
+});
+
+function le32(v: number): number[] { return [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24]; }
