@@ -6,6 +6,7 @@ const MAX_BASIC_LEAF: u32 = 1;
 
 // Leaf 1 EDX feature bits that this core implements.
 const FEATURE_TSC: u32 = 1 << 4;   // RDTSC (virtual time)
+const FEATURE_MSR: u32 = 1 << 5;   // RDMSR/WRMSR (the TSC MSR)
 const FEATURE_CX8: u32 = 1 << 8;   // CMPXCHG8B
 const FEATURE_CMOV: u32 = 1 << 15; // CMOVcc
 
@@ -28,5 +29,5 @@ export function cpuid(): void {
   setReg32(EAX, 0x00000610); // family 6, model 1, stepping 0: Pentium Pro class
   setReg32(EBX, 0);
   setReg32(ECX, 0);
-  setReg32(EDX, FEATURE_TSC | FEATURE_CX8 | FEATURE_CMOV);
+  setReg32(EDX, FEATURE_TSC | FEATURE_MSR | FEATURE_CX8 | FEATURE_CMOV);
 }

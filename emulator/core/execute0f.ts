@@ -50,12 +50,38 @@ function op0f_20_22(): void {
 }
 
 // RDTSC: virtual time, one tick per executed instruction
+// The time-stamp counter: virtual time in cycles (one per executed
+// instruction, plus the cycles the machine spent halted), plus what WRMSR
+// to IA32_TIME_STAMP_COUNTER added.
+let tscAdjust: u64 = 0;
+function timeStampCounter(): u64 {
+  return executedInstructions() + idleCycles + tscAdjust;
+}
+
+// RDTSC (CR4.TSD restricts it to ring 0).
 function op0f_31(): void {
   noLock();
   if ((cr4 & 4) != 0 && cpl != 0 && (cr0 & 1) != 0) raise(GP, 0);
-  const now = executedInstructions() + idleCycles;
+  const now = timeStampCounter();
   setReg32(EAX, <u32>now);
   setReg32(EDX, <u32>(now >> 32));
+}
+
+// RDMSR / WRMSR: the one MSR implemented is IA32_TIME_STAMP_COUNTER (0x10);
+// any other is #GP(0), as for an MSR the processor does not have.
+const MSR_TSC: u32 = 0x10;
+function op0f_30_32(): void {
+  noLock();
+  requireRing0();
+  if (reg32(ECX) != MSR_TSC) raise(GP, 0);
+  if (opcode == 0x32) {
+    const now = timeStampCounter();
+    setReg32(EAX, <u32>now);
+    setReg32(EDX, <u32>(now >> 32));
+  } else {
+    const wanted = (<u64>reg32(EDX) << 32) | <u64>reg32(EAX);
+    tscAdjust += wanted - timeStampCounter();
+  }
 }
 
 function op0f_40_4f(): void {
@@ -284,9 +310,11 @@ function dispatchTwoByte(op: u32): void {
     case 0x20: op0f_20_22(); return;
     case 0x21: op0f_undefined(); return;
     case 0x22: op0f_20_22(); return;
-    case 0x23: case 0x24: case 0x25: case 0x26: case 0x27: case 0x28: case 0x29: case 0x2A: case 0x2B: case 0x2C: case 0x2D: case 0x2E: case 0x2F: case 0x30: op0f_undefined(); return;
+    case 0x23: case 0x24: case 0x25: case 0x26: case 0x27: case 0x28: case 0x29: case 0x2A: case 0x2B: case 0x2C: case 0x2D: case 0x2E: case 0x2F: op0f_undefined(); return;
+    case 0x30: op0f_30_32(); return;
     case 0x31: op0f_31(); return;
-    case 0x32: case 0x33: case 0x34: case 0x35: case 0x36: case 0x37: case 0x38: case 0x39: case 0x3A: case 0x3B: case 0x3C: case 0x3D: case 0x3E: case 0x3F: op0f_undefined(); return;
+    case 0x32: op0f_30_32(); return;
+    case 0x33: case 0x34: case 0x35: case 0x36: case 0x37: case 0x38: case 0x39: case 0x3A: case 0x3B: case 0x3C: case 0x3D: case 0x3E: case 0x3F: op0f_undefined(); return;
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47: case 0x48: case 0x49: case 0x4A: case 0x4B: case 0x4C: case 0x4D: case 0x4E: case 0x4F: op0f_40_4f(); return;
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: case 0x58: case 0x59: case 0x5A: case 0x5B: case 0x5C: case 0x5D: case 0x5E: case 0x5F: case 0x60: case 0x61: case 0x62: case 0x63: case 0x64: case 0x65: case 0x66: case 0x67: case 0x68: case 0x69: case 0x6A: case 0x6B: case 0x6C: case 0x6D: case 0x6E: case 0x6F: case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77: case 0x78: case 0x79: case 0x7A: case 0x7B: case 0x7C: case 0x7D: case 0x7E: case 0x7F: op0f_undefined(); return;
     case 0x80: case 0x81: case 0x82: case 0x83: case 0x84: case 0x85: case 0x86: case 0x87: case 0x88: case 0x89: case 0x8A: case 0x8B: case 0x8C: case 0x8D: case 0x8E: case 0x8F: op0f_80_8f(); return;

@@ -158,7 +158,7 @@ describe('REP string instructions are interruptible and restartable', () => {
 });
 
 describe('system-facing instructions', () => {
-  it('CPUID describes an i686 with exactly TSC, CX8 and CMOV', () => {
+  it('CPUID describes an i686 with exactly TSC, MSR, CX8 and CMOV', () => {
     load([0x31, 0xc0, 0x0f, 0xa2]);
     cpu.run(2);
     const vendor = Buffer.alloc(12);
@@ -170,7 +170,18 @@ describe('system-facing instructions', () => {
     load([0xb8, 1, 0, 0, 0, 0x0f, 0xa2]);
     cpu.run(2);
     expect((cpu.getReg(Reg.EAX) >> 8) & 0xf).toBe(6);
-    expect(cpu.getReg(Reg.EDX)).toBe((1 << 4) | (1 << 8) | (1 << 15));
+    expect(cpu.getReg(Reg.EDX)).toBe((1 << 4) | (1 << 5) | (1 << 8) | (1 << 15));
+  });
+
+  it('RDTSC counts executed instructions; WRMSR 0x10 sets it; other MSRs #GP(0)', () => {
+    // nop; nop; rdtsc; mov ecx,0x10; xor eax,eax; xor edx,edx; wrmsr; rdtsc; mov ecx,0x1b; rdmsr
+    load([0x90, 0x90, 0x0f, 0x31, 0x89, 0xc6, 0xb9, 0x10, 0, 0, 0, 0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x30,
+      0x0f, 0x31, 0xb9, 0x1b, 0, 0, 0, 0x0f, 0x32]);
+    expect(cpu.run(3).reason).toBe('budget');
+    expect(cpu.getReg(Reg.EAX)).toBe(3); // the RDTSC is the third instruction
+    expect(cpu.run(6).reason).toBe('budget');
+    expect(cpu.getReg(Reg.EAX)).toBe(1); // one instruction after the TSC was set to 0
+    expect(cpu.run(2)).toMatchObject({ reason: 'exception', vector: 13, errorCode: 0 });
   });
 
   it('OUT and IN reach the host port handlers', () => {
