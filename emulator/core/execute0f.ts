@@ -442,10 +442,24 @@ function moveControlRegister(toControl: bool): void {
   }
   const v = reg32(modrmRm);
   switch (n) {
-    case 0: cr0 = v | 0x10; break; // ET is hardwired
+    case 0:
+      // PG without PE, or NW without CD, is #GP(0); reserved bits are ignored.
+      if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) raise(GP, 0);
+      if ((v & CR0_NW) != 0 && (v & CR0_CD) == 0) raise(GP, 0);
+      cr0 = (v & CR0_DEFINED) | CR0_ET;
+      break;
     case 2: cr2 = v; break;
     case 3: cr3 = v; break;
-    default: cr4 = v; break;
+    default:
+      // Only the CR4 bits of features this CPU has may be set.
+      if (v & ~CR4_SUPPORTED) raise(GP, 0);
+      cr4 = v;
+      break;
   }
   invalidateFetch();
 }
+
+const CR0_PE: u32 = 1, CR0_ET: u32 = 1 << 4, CR0_NW: u32 = 1 << 29, CR0_CD: u32 = 1 << 30, CR0_PG: u32 = 1 << 31;
+// PE MP EM TS ET NE WP AM NW CD PG
+const CR0_DEFINED: u32 = 0xE005003F;
+const CR4_SUPPORTED: u32 = 1 << 2; // TSD

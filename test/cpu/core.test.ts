@@ -184,6 +184,15 @@ describe('system-facing instructions', () => {
     expect(cpu.run(2)).toMatchObject({ reason: 'exception', vector: 13, errorCode: 0 });
   });
 
+  it.each([
+    ['CR0.PG without PE', [0xb8, 0, 0, 0, 0x80, 0x0f, 0x22, 0xc0]],        // mov eax,0x80000000; mov cr0,eax
+    ['CR0.NW without CD', [0xb8, 0x11, 0, 0, 0x20, 0x0f, 0x22, 0xc0]],     // mov eax,0x20000011; mov cr0,eax
+    ['a CR4 bit of a feature CPUID does not report', [0xb8, 0x10, 0, 0, 0, 0x0f, 0x22, 0xe0]], // PSE
+  ])('MOV to a control register: %s is #GP(0)', (_what, bytes) => {
+    load(bytes);
+    expect(cpu.run(2)).toMatchObject({ reason: 'exception', vector: 13, errorCode: 0, eip: CODE + 5 });
+  });
+
   it('OUT and IN reach the host port handlers', () => {
     load([0xb0, 0x41, 0xe6, 0xe9, 0x66, 0xba, 0xf4, 0x00, 0xee, 0xe4, 0x42]);
     cpu.run(5);
