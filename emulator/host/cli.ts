@@ -3,11 +3,13 @@
 // Every failure (bad option, missing file, bad ELF, guest fault) ends with one
 // line on stderr, `atlas386: ...`, and exit status 1; never a stack trace.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { runBareMetal, type BareMetalResult, type OutputSink } from './baremetal.js';
 import { packageRoot } from './cpu.js';
+import { checkDiskImage, DiskImage, Machine, parseMemorySize } from './machine.js';
+import { enterMultiboot, loadMultiboot, BOOT_DEVICE_HDA } from './multiboot.js';
 
 const DEFAULT_RAM_MIB = 32;
 const MAX_RAM_MIB = 3072;
@@ -47,6 +49,17 @@ function integer(min: number, max: number, expected: string) {
 const ramOption = integer(1, MAX_RAM_MIB, `a whole number of MiB from 1 to ${MAX_RAM_MIB}`);
 const countOption = integer(1, Number.MAX_SAFE_INTEGER, 'a positive whole number');
 const runsOption = integer(1, 1000, 'a number of runs from 1 to 1000');
+
+function memoryOption(value: string): number {
+  try {
+    return parseMemorySize(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+const latencyOption = integer(0, 10_000_000, 'a whole number of microseconds from 0 to 10000000');
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 const stdoutSink: OutputSink = { write: (chunk) => process.stdout.write(chunk) };
 
@@ -141,6 +154,145 @@ async function bench(opts: { runs: number; ram: number; translate: boolean }): P
   }
 }
 
+interface BootOptions {
+  kernel: string;
+  cmdline?: string;
+  mem: number;
+  hda?: string;
+  hdb?: string;
+  hdc?: string;
+  hdd?: string;
+  module: string[];
+  persist?: boolean;
+  maxInstructions?: number;
+  diskLatency?: number;
+  verbose?: boolean;
+  translate: boolean;
+  debug?: boolean;
+}
+
+/** A raw disk image: read whole; with --persist, written back sector by sector to the file. */
+function openDisk(file: string, persist: boolean, cleanups: (() => void)[]): DiskImage {
+  const bytes = readInput(file);
+  checkDiskImage(file, bytes);
+  if (!persist) return new DiskImage(bytes);
+  let fd: number;
+  try {
+    fd = openSync(file, 'r+');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`cannot open ${file} for writing (--persist): ${code === 'EACCES' || code === 'EROFS' ? 'permission denied' : (err as Error).message}`);
+  }
+  cleanups.push(() => closeSync(fd));
+  return new DiskImage(bytes, { persist: true, writeThrough: (offset, data) => writeSync(fd, data, 0, data.length, offset) });
+}
+
+/** Serial input from stdin: a file or /dev/null is read at once; a pipe is read to its end before the guest starts. */
+async function readStdinToEnd(): Promise<Uint8Array> {
+  let stat;
+  try {
+    stat = fstatSync(0);
+  } catch {
+    return new Uint8Array(0); // no stdin at all
+  }
+  if (stat.isFile() || stat.isCharacterDevice()) {
+    try {
+      return readFileSync(0);
+    } catch {
+      return new Uint8Array(0);
+    }
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function boot(opts: BootOptions): Promise<void> {
+  const kernel = readInput(opts.kernel);
+  const modules = opts.module.map((file) => ({ name: basename(file), data: readInput(file) }));
+  const cleanups: (() => void)[] = [];
+  try {
+    const disks = [opts.hda, opts.hdb, opts.hdc, opts.hdd].map((file) => (file === undefined ? null : openDisk(file, opts.persist ?? false, cleanups)));
+    const interactive = process.stdin.isTTY === true;
+    const input = interactive ? new Uint8Array(0) : await readStdinToEnd();
+    const machine = await Machine.create({
+      ramBytes: opts.mem,
+      output: stdoutSink,
+      input,
+      disks,
+      diskLatencyNs: opts.diskLatency === undefined ? undefined : opts.diskLatency * 1000,
+      translate: opts.translate,
+      debug: opts.debug,
+      onUnclaimedPort: opts.verbose
+        ? ({ port, direction, size }) =>
+            process.stderr.write(`atlas386: unclaimed port 0x${port.toString(16).padStart(4, '0')} (first access: ${direction}, ${size} byte${size > 1 ? 's' : ''})\n`)
+        : undefined,
+    });
+    const boot = loadMultiboot(kernel, machine.ram, {
+      kernelName: basename(opts.kernel),
+      cmdline: opts.cmdline,
+      modules,
+      bootDevice: opts.hda !== undefined ? BOOT_DEVICE_HDA : undefined,
+    });
+    enterMultiboot(machine.cpu, boot);
+    if (opts.verbose) {
+      process.stderr.write(
+        `atlas386: kernel ${opts.kernel} at ${hexAddr(boot.kernelStart)}..${hexAddr(boot.kernelEnd - 1)}, entry ${hexAddr(boot.entry)}, ` +
+          `boot information at ${hexAddr(boot.infoAddress)}, ${modules.length} module(s), ${opts.mem / 1024 / 1024} MiB RAM\n`,
+      );
+    }
+    if (interactive) cleanups.push(attachTerminal(machine));
+    const r = await machine.run({ maxInstructions: opts.maxInstructions, realtime: interactive });
+    if (opts.verbose) {
+      process.stderr.write(
+        `atlas386: ${fmtInt(r.instructions)} instructions, ${(r.virtualNs / 1e6).toFixed(3)} ms of virtual time, ` +
+          `${r.trace.interrupts} interrupts, trace ${r.trace.hash}\n`,
+      );
+    }
+    if (r.reason !== 'exit') throw new Error(r.message ?? r.reason);
+    process.exitCode = r.exitStatus ?? 0;
+  } finally {
+    for (const cleanup of cleanups.reverse()) cleanup();
+  }
+}
+
+const hexAddr = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
+
+/** Interactive console: raw keystrokes go to COM1; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A. Returns the cleanup. */
+function attachTerminal(machine: Machine): () => void {
+  const stdin = process.stdin;
+  stdin.setRawMode(true);
+  machine.openInput();
+  let escape = false;
+  const onData = (chunk: Buffer): void => {
+    const bytes: number[] = [];
+    for (const b of chunk) {
+      if (escape) {
+        escape = false;
+        if (b === 0x78 /* x */ || b === 0x58) {
+          machine.requestStop();
+          return;
+        }
+        if (b === 0x01) bytes.push(0x01);
+        continue;
+      }
+      if (b === 0x01) escape = true;
+      else bytes.push(b);
+    }
+    if (bytes.length > 0) machine.queueInput(Uint8Array.from(bytes));
+  };
+  const onEnd = (): void => machine.endInput();
+  stdin.on('data', onData);
+  stdin.on('end', onEnd);
+  stdin.resume();
+  return () => {
+    stdin.off('data', onData);
+    stdin.off('end', onEnd);
+    stdin.setRawMode(false);
+    stdin.pause();
+  };
+}
+
 /** Runs an action, turning any error into one line on stderr and exit status 1. */
 function guarded<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -185,5 +337,24 @@ program
   .option('--ram <MiB>', 'guest RAM in MiB', ramOption, DEFAULT_RAM_MIB)
   .option('--no-translate', 'interpret every instruction (measures the interpreter alone)')
   .action(guarded(bench));
+
+program
+  .command('boot')
+  .description('boot a Multiboot kernel on the PC (console: COM1 on stdin/stdout; exit: port 0xF4)')
+  .requiredOption('--kernel <FILE>', 'Multiboot kernel: ELF32, or any file with the a.out kludge (header flag 16)')
+  .option('--cmdline <STR>', 'kernel command line (after the kernel\'s name, as GRUB passes it)')
+  .option('--mem <SIZE>', 'RAM: 32M, 1G, 65536K, ... (bare number: MiB)', memoryOption, 32 * 1024 * 1024)
+  .option('--hda <IMG>', 'raw disk image: primary master')
+  .option('--hdb <IMG>', 'raw disk image: primary slave')
+  .option('--hdc <IMG>', 'raw disk image: secondary master')
+  .option('--hdd <IMG>', 'raw disk image: secondary slave')
+  .option('--module <FILE>', 'a Multiboot module (repeatable)', collect, [])
+  .option('--persist', 'write disk changes back to the image files (default: kept in memory, discarded at exit)')
+  .option('--max-instructions <N>', 'stop with an error after N instructions', countOption)
+  .option('--disk-latency <US>', 'disk access time in virtual microseconds (default 100)', latencyOption)
+  .option('--verbose', 'report unclaimed ports, the load addresses and run statistics on stderr')
+  .option('--debug', 'use the debug build of the core (dist/core.debug.wasm)')
+  .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')
+  .action(guarded(boot));
 
 await program.parseAsync(process.argv);

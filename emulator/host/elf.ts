@@ -29,19 +29,25 @@ const STT_FILE = 4;
 /** 0x-prefixed, 8 hex digits. */
 export const hex32 = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
-function mib(bytes: number): string {
+export function mib(bytes: number): string {
   const m = bytes / (1024 * 1024);
   return `${Number.isInteger(m) ? m : m.toFixed(2)} MiB`;
 }
 
-/** Parse `bytes` as an ELF32 i386 executable and load it into `ram` (physical address 0 = ram[0]). */
-export function loadElf(bytes: Uint8Array, ram: Uint8Array): LoadedElf {
-  if (
-    bytes.length < 16 ||
-    bytes[0] !== 0x7f || bytes[1] !== 0x45 /* E */ || bytes[2] !== 0x4c /* L */ || bytes[3] !== 0x46 /* F */
-  ) {
-    throw new Error('not an ELF file');
-  }
+interface ElfHeader {
+  view: DataView;
+  entry: number;
+  phoff: number;
+  phentsize: number;
+  phnum: number;
+  shoff: number;
+  shentsize: number;
+  shnum: number;
+}
+
+/** Checks that `bytes` is an ELF32 little-endian i386 executable and reads its header (throws one-line errors). */
+function elfHeader(bytes: Uint8Array): ElfHeader {
+  if (!isElf(bytes)) throw new Error('not an ELF file');
   if (bytes.length < ELF_HEADER_SIZE) throw new Error('truncated ELF file (header incomplete)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u16 = (off: number): number => view.getUint16(off, true);
@@ -60,34 +66,64 @@ export function loadElf(bytes: Uint8Array, ram: Uint8Array): LoadedElf {
     const kind = type === 1 ? 'relocatable object' : type === 3 ? 'shared object or PIE' : type === 4 ? 'core dump' : `type ${type}`;
     throw new Error(`not a 32-bit x86 executable (${kind}; link it with ld -m elf_i386)`);
   }
-
-  const entry = u32(24);
-  const phoff = u32(28);
-  const shoff = u32(32);
-  const phentsize = u16(42);
-  const phnum = u16(44);
-  const shentsize = u16(46);
-  const shnum = u16(48);
-
-  if (phnum === 0) throw new Error('ELF file has no program headers');
-  if (phentsize < PHDR_SIZE || phoff + phnum * phentsize > bytes.length) {
+  const header: ElfHeader = {
+    view,
+    entry: u32(24),
+    phoff: u32(28),
+    shoff: u32(32),
+    phentsize: u16(42),
+    phnum: u16(44),
+    shentsize: u16(46),
+    shnum: u16(48),
+  };
+  if (header.phnum === 0) throw new Error('ELF file has no program headers');
+  if (header.phentsize < PHDR_SIZE || header.phoff + header.phnum * header.phentsize > bytes.length) {
     throw new Error('truncated ELF file (program headers beyond end of file)');
   }
+  return header;
+}
 
-  let loadStart = Number.POSITIVE_INFINITY;
-  let loadEnd = 0;
+/** Whether `bytes` starts with the ELF magic number. */
+export function isElf(bytes: Uint8Array): boolean {
+  return bytes.length >= 16 && bytes[0] === 0x7f && bytes[1] === 0x45 /* E */ && bytes[2] === 0x4c /* L */ && bytes[3] === 0x46 /* F */;
+}
+
+/** A PT_LOAD segment with a non-zero memory size, as the program header describes it. */
+export interface ElfSegment {
+  /** Physical address (p_paddr): where it is loaded with paging off. */
+  paddr: number;
+  memsz: number;
+  filesz: number;
+  /** File offset of the first byte. */
+  offset: number;
+}
+
+/** The loadable segments of an ELF32 i386 executable (checked as loadElf checks them), without loading anything. */
+export function elfLoadSegments(bytes: Uint8Array): ElfSegment[] {
+  const { view, phoff, phentsize, phnum } = elfHeader(bytes);
+  const u32 = (off: number): number => view.getUint32(off, true);
+  const segments: ElfSegment[] = [];
   for (let i = 0; i < phnum; i++) {
     const ph = phoff + i * phentsize;
     if (u32(ph) !== PT_LOAD) continue;
-    const offset = u32(ph + 4);
-    const paddr = u32(ph + 12); // paging is off: load at the physical address
-    const filesz = u32(ph + 16);
-    const memsz = u32(ph + 20);
-    if (memsz === 0) continue;
-    if (filesz > memsz) throw new Error(`bad ELF segment at ${hex32(paddr)} (file size larger than memory size)`);
-    if (offset + filesz > bytes.length) {
-      throw new Error(`truncated ELF file (segment at ${hex32(paddr)} extends beyond end of file)`);
+    const segment = { offset: u32(ph + 4), paddr: u32(ph + 12), filesz: u32(ph + 16), memsz: u32(ph + 20) };
+    if (segment.memsz === 0) continue;
+    if (segment.filesz > segment.memsz) throw new Error(`bad ELF segment at ${hex32(segment.paddr)} (file size larger than memory size)`);
+    if (segment.offset + segment.filesz > bytes.length) {
+      throw new Error(`truncated ELF file (segment at ${hex32(segment.paddr)} extends beyond end of file)`);
     }
+    segments.push(segment);
+  }
+  return segments;
+}
+
+/** Parse `bytes` as an ELF32 i386 executable and load it into `ram` (physical address 0 = ram[0]). */
+export function loadElf(bytes: Uint8Array, ram: Uint8Array): LoadedElf {
+  const { view, entry, shoff, shentsize, shnum } = elfHeader(bytes);
+  let loadStart = Number.POSITIVE_INFINITY;
+  let loadEnd = 0;
+  for (const { paddr, memsz, filesz, offset } of elfLoadSegments(bytes)) {
+    // paging is off: load at the physical address
     if (paddr + memsz > ram.length) {
       throw new Error(`segment at ${hex32(paddr)}..${hex32(paddr + memsz - 1)} beyond RAM (${mib(ram.length)})`);
     }

@@ -112,7 +112,10 @@ int kmain(u32 magic, const void *info) {
     /* ---- the counter latch ---------------------------------------------- */
     pit0_program(2, 11932);
     ticks = 0;
-    wait_ticks_hlt(1);              /* just after a reload: 10 ms before the next one */
+    /* Two ticks: the first may be one that was already pending in the IRR
+       (raised while IF was 0 at the end of the busy-wait); the second is a
+       fresh reload, 10 ms before the next one. */
+    wait_ticks_hlt(2);
     u16 a = pit_latch(0);
     busy_wait(200);
     u16 b = pit_latch(0);
