@@ -123,6 +123,12 @@ export class Uart16550 extends ByteDevice {
     this.ports = Array.from({ length: 8 }, (_, i) => base + i);
   }
 
+  /** How many characters the receiver can take now without an overrun (0 in loopback: the line is disconnected). */
+  receiverRoom(): number {
+    if (this.loopback()) return 0;
+    return Math.max(0, (this.fifosEnabled ? FIFO_SIZE : 1) - this.receiver.length);
+  }
+
   /** Bytes arriving on the serial line (the host's stdin). */
   receive(bytes: Uint8Array): void {
     // In loopback the serial input pin is disconnected from the receiver.

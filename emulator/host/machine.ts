@@ -45,7 +45,6 @@ export const CPU_HZ = 1_000_000_000 / NS_PER_CYCLE;
 const SLICE = 1_000_000;
 /** Serial input is offered to the UART at this interval of virtual time. */
 const SERIAL_INPUT_INTERVAL_NS = 1_000_000;
-const UART_FIFO_SIZE = 16;
 /** Port 0x61 bit 4 toggles with each DRAM refresh request, every 15.085 µs on the AT. */
 const REFRESH_TOGGLE_NS = 15_085;
 /** How often (host ms) a long run yields to the host event loop (stdin, signals). */
@@ -393,20 +392,8 @@ export class Machine {
 
   private feedInput(): void {
     if (!this.uartPort.listening) return;
-    const room = Math.min(this.receiverRoom(), this.inputQueue.length);
+    const room = Math.min(this.uart.receiverRoom(), this.inputQueue.length);
     if (room > 0) this.uart.receive(Uint8Array.from(this.inputQueue.splice(0, room)));
-  }
-
-  /**
-   * Free places in the UART's receiver. Uart16550 has no public accessor for
-   * this, so its receiver state is read structurally; if that ever changes
-   * shape, one byte per interval is offered.
-   */
-  private receiverRoom(): number {
-    const u = this.uart as unknown as { receiver?: unknown; fifosEnabled?: unknown; modemControl?: unknown };
-    if (!Array.isArray(u.receiver) || typeof u.fifosEnabled !== 'boolean') return 1;
-    if (typeof u.modemControl === 'number' && u.modemControl & 0x10) return 0; // loopback: the line is disconnected
-    return Math.max(0, (u.fifosEnabled ? UART_FIFO_SIZE : 1) - u.receiver.length);
   }
 
   /** Runs the guest until it exits, halts for good, faults beyond repair or reaches the instruction limit. */

@@ -392,3 +392,15 @@ describe('PC16550D UART: loopback and modem status', () => {
     expect(h.irqLevels).toEqual([true, false, true]);
   });
 });
+
+describe('receiver room (for the host pacing its input)', () => {
+  it('is 1 without FIFOs, 16 minus what waits with them, and 0 in loopback', () => {
+    const uart = new Uart16550(0x3f8, { set: () => {} }, () => {});
+    expect(uart.receiverRoom()).toBe(1);
+    uart.portOut(0x3fa, 1, 0x01); // FIFOs on
+    uart.receive(Uint8Array.of(1, 2, 3));
+    expect(uart.receiverRoom()).toBe(13);
+    uart.portOut(0x3fc, 1, 0x10); // loopback
+    expect(uart.receiverRoom()).toBe(0);
+  });
+});
