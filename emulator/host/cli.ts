@@ -351,7 +351,7 @@ program
   .option('--module <FILE>', 'a Multiboot module (repeatable)', collect, [])
   .option('--persist', 'write disk changes back to the image files (default: kept in memory, discarded at exit)')
   .option('--max-instructions <N>', 'stop with an error after N instructions', countOption)
-  .option('--disk-latency <US>', 'disk access time in virtual microseconds (default 100)', latencyOption)
+  .option('--disk-latency <US>', 'disk access time in virtual microseconds (default 2000; 0 for none)', latencyOption)
   .option('--verbose', 'report unclaimed ports, the load addresses and run statistics on stderr')
   .option('--debug', 'use the debug build of the core (dist/core.debug.wasm)')
   .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')

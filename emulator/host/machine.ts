@@ -63,6 +63,9 @@ export interface OutputSink {
   write(chunk: Uint8Array): unknown;
 }
 
+/** A disk access takes 2 ms of virtual time by default, like a fast real disk's seek and rotation. */
+export const DEFAULT_DISK_LATENCY_NS = 2_000_000;
+
 export interface MachineOptions {
   ramBytes: number;
   /** Where COM1's (and debugcon's) output goes; default: process.stdout. */
@@ -71,7 +74,7 @@ export interface MachineOptions {
   input?: Uint8Array;
   /** hda, hdb (primary master/slave), hdc, hdd (secondary master/slave). */
   disks?: (DiskImage | null | undefined)[];
-  /** ATA medium access time in ns (default: the device's 100 µs). */
+  /** ATA medium access time in ns (default DEFAULT_DISK_LATENCY_NS; 0 for none). */
   diskLatencyNs?: number;
   /** Translate hot blocks to wasm (default true). */
   translate?: boolean;
@@ -269,7 +272,7 @@ export class Machine {
 
     const disks = opts.disks ?? [];
     const channel = (index: 0 | 1, command: number, control: number, irq: number): AtaChannel => {
-      const ch = new AtaChannel(command, control, this.pic.irq(irq), this.clock, [disks[2 * index] ?? null, disks[2 * index + 1] ?? null], opts.diskLatencyNs);
+      const ch = new AtaChannel(command, control, this.pic.irq(irq), this.clock, [disks[2 * index] ?? null, disks[2 * index + 1] ?? null], opts.diskLatencyNs ?? DEFAULT_DISK_LATENCY_NS);
       this.bus.register(index === 0 ? 'ATA primary' : 'ATA secondary', ch.ports, this.blockDevice(ch, command));
       return ch;
     };
