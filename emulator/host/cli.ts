@@ -7,6 +7,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeSync } f
 import { basename, join, relative } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { runBareMetal, type BareMetalResult, type OutputSink } from './baremetal.js';
+import { MACHINE_WORKLOADS, runMachineWorkload } from './bench.js';
 import { packageRoot } from './cpu.js';
 import { checkDiskImage, DiskImage, Machine, parseMemorySize } from './machine.js';
 import { enterMultiboot, loadMultiboot, BOOT_DEVICE_HDA } from './multiboot.js';
@@ -120,6 +121,7 @@ async function bench(opts: { runs: number; ram: number; translate: boolean }): P
   const elfs = BENCH_WORKLOADS.map((name) => ({ name, elf: readArtifact('build', 'baremetal', `${name}.elf`) }));
   const engine = opts.translate ? 'interpreter + block translation' : 'interpreter only';
   console.log(`Atlas386 bench: ${opts.runs} run(s) per workload, release core (${engine}), Node ${process.version}`);
+  console.log('\nBare-metal workloads (ELF programs on the CPU core alone):');
   const header = ['workload', 'instructions', 'median MIPS', 'min MIPS', 'max MIPS', 'checksum'];
   const widths = [14, 14, 12, 10, 10, 10];
   const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -150,6 +152,51 @@ async function bench(opts: { runs: number; ram: number; translate: boolean }): P
     }
     console.log(
       row([name, fmtInt(instructions), median(speeds).toFixed(1), Math.min(...speeds).toFixed(1), Math.max(...speeds).toFixed(1), checksum]),
+    );
+  }
+
+  // Multiboot kernels on the whole PC (emulator/host/bench.ts): devices and interrupts as well as the CPU.
+  const kernels = MACHINE_WORKLOADS.map((name) => ({ name, elf: readArtifact('build', 'guests', `${name}.elf`) }));
+  console.log('\nMachine workloads (Multiboot kernels on the whole PC; bench-disk: 33 MiB disk in memory, no disk latency):');
+  const mHeader = ['workload', 'instructions', 'median MIPS', 'min MIPS', 'max MIPS', 'median rate', 'checksum'];
+  const mWidths = [14, 14, 12, 10, 10, 18, 10];
+  const mRow = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(mWidths[i]!) : c.padStart(mWidths[i]!))).join('  ');
+  console.log(mRow(mHeader));
+  console.log(mRow(mWidths.map((w) => '-'.repeat(w))));
+  for (const { name, elf } of kernels) {
+    const speeds: number[] = [];
+    const rates: number[] = [];
+    let instructions = 0;
+    let checksum = '';
+    let unit = '';
+    for (let i = 0; i < opts.runs; i++) {
+      const r = await runMachineWorkload(name, elf, {
+        ramBytes: opts.ram * 1024 * 1024,
+        translate: opts.translate,
+        maxInstructions: DEFAULT_MAX_INSTRUCTIONS,
+      });
+      if (checksum && r.checksum !== checksum) throw new Error(`${name}: checksum changed between runs (${checksum}, then ${r.checksum})`);
+      if (instructions && r.instructions !== instructions) {
+        throw new Error(`${name}: instruction count changed between runs (${instructions}, then ${r.instructions})`);
+      }
+      checksum = r.checksum;
+      instructions = r.instructions;
+      unit = r.rateUnit === 'MB/s' ? 'MB/s' : 'irq/s';
+      speeds.push(r.instructions / r.hostSeconds / 1e6);
+      rates.push(r.rate);
+    }
+    const rate = median(rates);
+    const rateText = unit === 'MB/s' ? `${rate.toFixed(1)} MB/s` : `${fmtInt(Math.round(rate))} irq/s`;
+    console.log(
+      mRow([
+        name,
+        fmtInt(instructions),
+        median(speeds).toFixed(1),
+        Math.min(...speeds).toFixed(1),
+        Math.max(...speeds).toFixed(1),
+        rateText,
+        checksum,
+      ]),
     );
   }
 }
@@ -332,7 +379,7 @@ program
 
 program
   .command('bench')
-  .description('run the bench workloads and report guest MIPS (instructions retired / host second)')
+  .description('run the bench workloads and report guest MIPS (instructions retired / host second), MB/s (disk) and interrupts/s (timer)')
   .option('--runs <N>', 'runs per workload', runsOption, 5)
   .option('--ram <MiB>', 'guest RAM in MiB', ramOption, DEFAULT_RAM_MIB)
   .option('--no-translate', 'interpret every instruction (measures the interpreter alone)')
