@@ -5,6 +5,7 @@
 
 import { Cpu, EXCEPTION_NAMES, type PortHandlers, type RunResult } from './cpu.js';
 import { hex32, loadElf } from './elf.js';
+import { LineBuffer, type OutputSink } from './output.js';
 
 export const DEBUGCON_PORT = 0xe9;
 export const EXIT_PORT = 0xf4;
@@ -12,9 +13,6 @@ export const EXIT_PORT = 0xf4;
 /** Instructions per cpu.run() call: keeps each call short without costing speed. */
 const SLICE = 10_000_000;
 
-export interface OutputSink {
-  write(chunk: Uint8Array): unknown;
-}
 
 export interface BareMetalOptions {
   ramBytes: number;
@@ -58,22 +56,6 @@ export function describeFault(result: RunResult, ram: Uint8Array): string {
     line += ' (outside RAM)';
   }
   return line;
-}
-
-/** Buffers single bytes and passes them on per line (or when the buffer is full). */
-class LineBuffer {
-  private readonly buf = new Uint8Array(4096);
-  private len = 0;
-  constructor(private readonly sink: OutputSink) {}
-  put(byte: number): void {
-    this.buf[this.len++] = byte;
-    if (byte === 0x0a || this.len === this.buf.length) this.flush();
-  }
-  flush(): void {
-    if (this.len === 0) return;
-    this.sink.write(this.buf.slice(0, this.len));
-    this.len = 0;
-  }
 }
 
 export async function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions): Promise<BareMetalResult> {

@@ -12,7 +12,8 @@
 // Each run is deterministic (virtual time depends only on the instructions
 // retired), so every run of a workload retires the same instructions.
 
-import { DiskImage, Machine, type MachineResult, type OutputSink } from './machine.js';
+import { DiskImage, Machine, type MachineResult } from './machine.js';
+import { Collector } from './output.js';
 import { enterMultiboot, loadMultiboot } from './multiboot.js';
 
 const MiB = 1024 * 1024;
@@ -44,16 +45,6 @@ export interface MachineWorkloadRun {
   /** MB/s (10^6 bytes written + read per host second) for bench-disk; interrupts per host second for bench-timer. */
   rate: number;
   rateUnit: 'MB/s' | 'interrupts/s';
-}
-
-class Collector implements OutputSink {
-  private readonly chunks: Uint8Array[] = [];
-  write(chunk: Uint8Array): void {
-    this.chunks.push(chunk);
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('latin1');
-  }
 }
 
 /** Boots one machine workload's kernel on a fresh machine and runs it to its exit; throws unless it exits with 0 and prints a checksum. */

@@ -6,7 +6,8 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { runBareMetal, type BareMetalResult, type OutputSink } from './baremetal.js';
+import { runBareMetal, type BareMetalResult } from './baremetal.js';
+import { Collector, stdoutSink } from './output.js';
 import { MACHINE_WORKLOADS, runMachineWorkload } from './bench.js';
 import { packageRoot } from './cpu.js';
 import { checkDiskImage, DiskImage, Machine, parseMemorySize } from './machine.js';
@@ -62,18 +63,6 @@ function memoryOption(value: string): number {
 const latencyOption = integer(0, 10_000_000, 'a whole number of microseconds from 0 to 10000000');
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-const stdoutSink: OutputSink = { write: (chunk) => process.stdout.write(chunk) };
-
-/** Collects output in memory (bench). */
-class Collector implements OutputSink {
-  private readonly chunks: Uint8Array[] = [];
-  write(chunk: Uint8Array): void {
-    this.chunks.push(chunk);
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('latin1');
-  }
-}
 
 const mips = (r: BareMetalResult): number => r.instructions / r.hostSeconds / 1e6;
 const fmtInt = (n: number): string => n.toLocaleString('en-US');

@@ -37,6 +37,7 @@ import { ByteDevice, VirtualClock, type PortDevice, type PortSize } from '../dev
 import { Cpu, EXCEPTION_NAMES, Reg, Seg, type RunResult } from './cpu.js';
 import { PortBus, type BlockPortDevice, type UnclaimedAccess } from './portbus.js';
 import { hex32 } from './elf.js';
+import { LineBuffer, type OutputSink } from './output.js';
 
 /** Virtual nanoseconds per cycle (one retired instruction): a 100 MHz CPU. */
 export const NS_PER_CYCLE = 10;
@@ -59,9 +60,6 @@ export const DEBUG_EXIT_PORT = 0xf4;
 export const POST_PORT = 0x80;
 export const SYSTEM_CONTROL_PORT = 0x61;
 
-export interface OutputSink {
-  write(chunk: Uint8Array): unknown;
-}
 
 /** A disk access takes 2 ms of virtual time by default, like a fast real disk's seek and rotation. */
 export const DEFAULT_DISK_LATENCY_NS = 2_000_000;
@@ -168,22 +166,6 @@ class Trace {
 
   summary(): TraceSummary {
     return { hash: this.h.toString(16).padStart(8, '0'), interrupts: this.interrupts, outputBytes: this.outputBytes };
-  }
-}
-
-/** Buffers output bytes and passes them on per line, when full, or when asked. */
-class LineBuffer {
-  private readonly buf = new Uint8Array(4096);
-  private len = 0;
-  constructor(private readonly sink: OutputSink) {}
-  put(byte: number): void {
-    this.buf[this.len++] = byte;
-    if (byte === 0x0a || this.len === this.buf.length) this.flush();
-  }
-  flush(): void {
-    if (this.len === 0) return;
-    this.sink.write(this.buf.slice(0, this.len));
-    this.len = 0;
   }
 }
 

@@ -18,23 +18,7 @@
  * with N in bytes; exit status 0, or 1 after a `bench-disk: error ...` line.
  */
 #include "lib.h"
-
-#define ATA_DATA 0x1F0
-#define ATA_ERR 0x1F1
-#define ATA_COUNT 0x1F2
-#define ATA_LBA0 0x1F3
-#define ATA_LBA1 0x1F4
-#define ATA_LBA2 0x1F5
-#define ATA_DRIVE 0x1F6
-#define ATA_STATUS 0x1F7
-#define ATA_CMD 0x1F7
-#define ATA_CTRL 0x3F6
-
-#define ST_BSY 0x80
-#define ST_DRDY 0x40
-#define ST_DF 0x20
-#define ST_DRQ 0x08
-#define ST_ERR 0x01
+#include "ata.h"
 
 #define CMD_READ_SECTORS 0x20
 #define CMD_WRITE_SECTORS 0x30
@@ -78,25 +62,6 @@ static void issue(u8 cmd, u32 lba, u8 count) {
     outb(ATA_LBA1, (u8)(lba >> 8));
     outb(ATA_LBA2, (u8)(lba >> 16));
     outb(ATA_CMD, cmd);
-}
-
-/* `key=N` in the Multiboot command line (flags bit 2, cmdline at offset 16), or `dflt`. */
-static u32 cmdline_number(const void *info, const char *key, u32 dflt) {
-    const u32 *mb = info;
-    if (!(mb[0] & 4) || !mb[4]) return dflt;
-    const char *s = (const char *)mb[4];
-    while (*s) {
-        while (*s == ' ') s++;
-        const char *k = key, *p = s;
-        while (*k && *p == *k) { k++; p++; }
-        if (!*k && *p == '=' && p[1] >= '0' && p[1] <= '9') {
-            u32 v = 0;
-            for (p++; *p >= '0' && *p <= '9'; p++) v = v * 10 + (u32)(*p - '0');
-            return v;
-        }
-        while (*s && *s != ' ') s++;
-    }
-    return dflt;
 }
 
 int kmain(u32 magic, const void *info) {

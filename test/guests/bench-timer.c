@@ -27,25 +27,6 @@ static void timer_handler(struct regs *r) {
     pic_eoi(0);
 }
 
-/* `key=N` in the Multiboot command line (flags bit 2, cmdline at offset 16), or `dflt`. */
-static u32 cmdline_number(const void *info, const char *key, u32 dflt) {
-    const u32 *mb = info;
-    if (!(mb[0] & 4) || !mb[4]) return dflt;
-    const char *s = (const char *)mb[4];
-    while (*s) {
-        while (*s == ' ') s++;
-        const char *k = key, *p = s;
-        while (*k && *p == *k) { k++; p++; }
-        if (!*k && *p == '=' && p[1] >= '0' && p[1] <= '9') {
-            u32 v = 0;
-            for (p++; *p >= '0' && *p <= '9'; p++) v = v * 10 + (u32)(*p - '0');
-            return v;
-        }
-        while (*s && *s != ' ') s++;
-    }
-    return dflt;
-}
-
 int kmain(u32 magic, const void *info) {
     serial_init();
     gdt_init();

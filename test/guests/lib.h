@@ -111,4 +111,7 @@ void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
+/* `key=N` from the Multiboot command line, or `dflt`. */
+u32 cmdline_number(const void *info, const char *key, u32 dflt);
+
 #endif
