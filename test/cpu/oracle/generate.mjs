@@ -694,20 +694,23 @@ F('stack', 'popfw (66)', 100, (c) => { c.writeN(c.regs[ESP], popfValue(c.r) & 0x
 
 // ---------------------------------------------------------------- strings
 const STR = { movs: [0xa4, true, true], cmps: [0xa6, true, true], stos: [0xaa, false, true], lods: [0xac, true, false], scas: [0xae, false, true] };
-for (const [op, [opc, usesSrc, usesDst]] of Object.entries(STR)) {
-  const cmp = op === 'cmps' || op === 'scas';
-  const reps = cmp ? ['', 'repe', 'repne'] : ['', 'rep'];
-  for (const w of [8, 16, 32]) {
-    const sfx = { 8: 'b', 16: 'w', 32: 'd' }[w];
-    for (const rep of reps) {
-      const variants = [null];
-      if (usesSrc) variants.push('override');
-      for (const ov of variants) {
-        const name = `${rep ? rep + ' ' : ''}${op}${sfx}${ov ? ' (seg override on source)' : ''}`;
-        F('string', name, ov ? 60 : rep ? 150 : 80, (c) => strCase(c, op, opc, w, rep, ov, usesSrc, usesDst, cmp));
+// Every string form: each instruction, width, REP prefix and (for those with
+// a source) a segment override on the source.
+function* stringForms() {
+  for (const [op, [opc, usesSrc, usesDst]] of Object.entries(STR)) {
+    const cmp = op === 'cmps' || op === 'scas';
+    const reps = cmp ? ['', 'repe', 'repne'] : ['', 'rep'];
+    for (const w of [8, 16, 32]) {
+      const sfx = { 8: 'b', 16: 'w', 32: 'd' }[w];
+      for (const rep of reps) {
+        for (const ov of usesSrc ? [null, 'override'] : [null]) yield { op, opc, usesSrc, usesDst, cmp, w, sfx, rep, ov };
       }
     }
   }
+}
+for (const { op, opc, usesSrc, usesDst, cmp, w, sfx, rep, ov } of stringForms()) {
+  const name = `${rep ? rep + ' ' : ''}${op}${sfx}${ov ? ' (seg override on source)' : ''}`;
+  F('string', name, ov ? 60 : rep ? 150 : 80, (c) => strCase(c, op, opc, w, rep, ov, usesSrc, usesDst, cmp));
 }
 function strCase(c, op, opc, w, rep, ov, usesSrc, usesDst, cmp) {
   const r = c.r, size = w / 8;
@@ -1019,20 +1022,9 @@ for (const pre of [[], [0x26], [0x2e], [0x36], [0x3e]]) {
 }
 
 // ---------------------------------------------------------------- string instructions with 0x67 (SI, DI, CX), in LOW
-for (const [op, [opc, usesSrc, usesDst]] of Object.entries(STR)) {
-  const cmp = op === 'cmps' || op === 'scas';
-  const reps = cmp ? ['', 'repe', 'repne'] : ['', 'rep'];
-  for (const w of [8, 16, 32]) {
-    const sfx = { 8: 'b', 16: 'w', 32: 'd' }[w];
-    for (const rep of reps) {
-      const variants = [null];
-      if (usesSrc) variants.push('override');
-      for (const ov of variants) {
-        const name = `${rep ? rep + ' ' : ''}${op}${sfx} (67: si/di${rep ? '/cx' : ''})${ov ? ' (seg override on source)' : ''}`;
-        F('string16', name, ov ? 50 : rep ? 100 : 60, (c) => strCase16(c, op, opc, w, rep, ov, usesSrc, usesDst, cmp));
-      }
-    }
-  }
+for (const { op, opc, usesSrc, usesDst, cmp, w, sfx, rep, ov } of stringForms()) {
+  const name = `${rep ? rep + ' ' : ''}${op}${sfx} (67: si/di${rep ? '/cx' : ''})${ov ? ' (seg override on source)' : ''}`;
+  F('string16', name, ov ? 50 : rep ? 100 : 60, (c) => strCase16(c, op, opc, w, rep, ov, usesSrc, usesDst, cmp));
 }
 // SI/DI/CX carry random upper 16 bits, which 0x67 string instructions neither use nor change
 // (REP with CX = 0 but ECX != 0 does nothing).
