@@ -56,6 +56,7 @@ const expected: Record<GuestName, string[]> = {
     'ring 3: INT 0x81 to a DPL-0 gate raises #GP(0x81*8+2)',
     'ring 3: IN with IOPL 0 and no I/O bitmap raises #GP(0)',
     'ring 3: DPL-0 data segment into DS raises #GP(selector)',
+    '#TS bad SS0 in the TSS on int 0x80 from ring 3: error = selector',
   ],
   interrupts: [
     'multiboot handoff (magic, memory info)',

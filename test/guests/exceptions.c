@@ -13,10 +13,13 @@ extern void trig_of_clear(void), trig_br_ok(void), trig_ts_np(void);
 extern char ltr_busy_insn[], ltr_busy_after[];
 extern char u_hlt_insn[], u_hlt_after[], u_cli_insn[], u_cli_after[], u_int81_insn[], u_int81_after[];
 extern char u_io_insn[], u_io_after[], u_ds0_insn[], u_ds0_after[], u_ss_insn[], u_ss_after[];
-extern void user_main(void);
+extern char u_ts_insn[], u_ts_after[];
+extern void user_main(void), ts_handler(void);
+extern u32 ts_hits, ts_frame, ts_err, ts_eip, ts_cs, ts_handler_cs, ts_user_esp;
 extern u32 r3_esp_after, r3_esp_before, r3_ss_after, r3_cs_after, r3_ds_after, r3_eflags_after;
 
 #define NO_ERR 0xFFFFFFFFu
+#define SEL_TS_CODE 0x48  /* conforming ring-0 code, for the #TS handler */
 
 /* What the next exceptions must look like, in order, and what they looked like. */
 struct expect {
@@ -173,6 +176,13 @@ int kmain(u32 magic, const void *info) {
 #ifdef SEGMENT_CHECKS
     arm(&x_u_ss);
 #endif
+    /* #TS: gate 10 (trap gate) to ts_handler in the conforming ring-0 code segment 0x48. */
+    gdt_set(9, 0, 0xFFFFF, 0x9E, 0xC);
+    struct { u16 limit; u32 base; } __attribute__((packed)) idtr;
+    __asm__ volatile("sidt %0" : "=m"(idtr));
+    u32 off = (u32)ts_handler;
+    ((u64 *)idtr.base)[10] = (off & 0xFFFF) | ((u64)SEL_TS_CODE << 16) | ((u64)(0x80 | GATE_TRAP) << 40)
+                           | ((u64)(off >> 16) << 48);
     enter_user(user_main, user_stack + sizeof user_stack);
     if (!sys.hit) fail("ring 3: int 0x80 not delivered");
     else {
@@ -187,5 +197,14 @@ int kmain(u32 magic, const void *info) {
     CHECK((r3_eflags_after & 0x3200) == 0x0200, "ring 3: EFLAGS after IRET has IF=1, IOPL=0");
     if (n_seen != n_expected) fail("ring 3: %d exceptions, expected %d", n_seen, n_expected);
     for (int i = 0; i < n_expected; i++) verify(i);
+    /* #TS(0x08): int 0x80 from ring 3 with TSS.SS0 = 0x08 (a code segment). The
+     * handler runs at CPL 3 (CS 0x4B) on the ring-3 stack: frame of 4 dwords. */
+    if (ts_hits != 1 || ts_err != 0x08 || ts_eip != (u32)u_ts_insn || (ts_cs & 0xFFFF) != SEL_UCODE
+        || (ts_handler_cs & 0xFFFF) != (SEL_TS_CODE | 3) || ts_frame != ts_user_esp - 16 || tss.ss0 != SEL_KDATA)
+        fail("#TS bad SS0 in the TSS on int 0x80 from ring 3: %u #TS, error %x at %x:%x (handler CS %x, frame %x,"
+             " ring-3 ESP %x, SS0 %x), expected error 8 at %x:%x, handler CS %x, frame ESP-16, SS0 %x",
+             ts_hits, ts_err, ts_cs & 0xFFFF, ts_eip, ts_handler_cs, ts_frame, ts_user_esp, tss.ss0,
+             SEL_UCODE, (u32)u_ts_insn, SEL_TS_CODE | 3, SEL_KDATA);
+    else pass("#TS bad SS0 in the TSS on int 0x80 from ring 3: error = selector");
     return kernel_finish();
 }

@@ -194,6 +194,12 @@ L(u_io_after)
 L(u_ds0_insn)
     mov     %ax, %ds
 L(u_ds0_after)
+    movl    $0x08, tss+8        /* TSS.SS0 = a code segment: the stack switch of */
+    mov     %esp, ts_user_esp   /* int 0x80 raises #TS(0x08), a fault at the INT */
+    mov     $1, %eax
+L(u_ts_insn)
+    int     $0x80
+L(u_ts_after)
 #ifdef SEGMENT_CHECKS
     mov     %esp, %esi
     mov     $0x43, %eax         /* ring-3 data segment with a 4 KiB limit */
@@ -210,6 +216,32 @@ L(u_ss_after)
     int     $0x80
     ud2
 
+/*
+ * #TS handler, reached through a gate to the conforming ring-0 code segment
+ * 0x48: it runs at CPL 3 on the ring-3 stack (no stack switch, so the broken
+ * TSS.SS0 is not used), with the ring-3 DS. Frame: error code, EIP, CS, EFLAGS.
+ * Records them, restores TSS.SS0 and resumes at u_ts_after.
+ */
+FN(ts_handler)
+    push    %eax
+    incl    ts_hits
+    lea     4(%esp), %eax
+    mov     %eax, ts_frame
+    mov     4(%esp), %eax
+    mov     %eax, ts_err
+    mov     8(%esp), %eax
+    mov     %eax, ts_eip
+    mov     12(%esp), %eax
+    mov     %eax, ts_cs
+    xor     %eax, %eax
+    mov     %cs, %ax
+    mov     %eax, ts_handler_cs
+    movl    $0x10, tss+8        /* restore TSS.SS0 */
+    movl    $u_ts_after, 8(%esp)
+    pop     %eax
+    add     $4, %esp            /* drop the error code */
+    iret
+
     .data
     .balign 8
     .globl bounds
@@ -224,5 +256,13 @@ r3_ss_after: .long 0
 r3_cs_after: .long 0
 r3_ds_after: .long 0
 r3_eflags_after: .long 0
+    .globl ts_hits, ts_frame, ts_err, ts_eip, ts_cs, ts_handler_cs, ts_user_esp
+ts_hits: .long 0
+ts_frame: .long 0
+ts_err: .long 0
+ts_eip: .long 0
+ts_cs: .long 0
+ts_handler_cs: .long 0
+ts_user_esp: .long 0
 
     .section .note.GNU-stack, "", @progbits
