@@ -14,12 +14,12 @@ import { read32, probeWrite, writeSized } from "./memory";
 import { readStack, stackPointer, setStackPointer } from "./operands";
 import {
   raise, raiseTrap, pendingVector, pendingErrorCode, pendingIsTrap, clearPending, NO_ERROR_CODE,
-  DE, DB, TS, NP, SS_FAULT, GP, PF, DF,
+  DE, DB, TS, NP, GP, PF, DF,
 } from "./exceptions";
 import {
   fetchDescriptor, descriptorAccess, descriptorBase, descriptorLimit, descriptorDpl,
-  markDescriptorAccessed, setSegmentCache,
-  ACCESS_TYPE_CODE, ACCESS_TYPE_WRITABLE, ACCESS_S, ACCESS_PRESENT,
+  markDescriptorAccessed, setSegmentCache, checkStackSegment, checkReturnCodeSegment,
+  ACCESS_TYPE_CODE, ACCESS_S, ACCESS_PRESENT,
 } from "./segments";
 import { getEflags, setEflags, IF, TF, NT, RF, VM, IOPL, AC, ID, VIF, VIP, ARITH_FLAGS, DF as DF_FLAG } from "./flags";
 import {
@@ -124,15 +124,7 @@ export function deliver(vector: i32, errorCode: i32, software: bool, external: b
     if (at + 5 > trLimit) raise(TS, <i32>(trSelector & 0xFFFC) | ext);
     sp = read32(trBase + at);
     newSs = read32(trBase + at + 4) & 0xFFFF;
-    if ((newSs & 0xFFFC) == 0) raise(TS, ext);
-    fetchDescriptor(newSs, TS, ext);
-    ssAccess = descriptorAccess();
-    const ssError = <i32>(newSs & 0xFFFC) | ext;
-    if ((newSs & 3) != <u32>newCpl || descriptorDpl() != newCpl ||
-        (ssAccess & (ACCESS_S | ACCESS_TYPE_CODE | ACCESS_TYPE_WRITABLE)) != (ACCESS_S | ACCESS_TYPE_WRITABLE)) {
-      raise(TS, ssError);
-    }
-    if ((ssAccess & ACCESS_PRESENT) == 0) raise(SS_FAULT, ssError);
+    checkStackSegment(newSs, newCpl, TS, ext);
     markDescriptorAccessed();
     ssBase = descriptorBase();
     ssLimit = descriptorLimit();
@@ -180,15 +172,7 @@ export function iret(size: i32): void {
   const newCs = readStack(size, stackTop() + bytes) & 0xFFFF;
   const newFlags = readStack(size, stackTop() + 2 * bytes);
   const rpl = <i32>(newCs & 3);
-  if ((newCs & 0xFFFC) == 0) raise(GP, 0);
-  const csError = <i32>(newCs & 0xFFFC);
-  if (rpl < cpl) raise(GP, csError);
-  fetchDescriptor(newCs, GP, 0);
-  const access = descriptorAccess();
-  if ((access & (ACCESS_S | ACCESS_TYPE_CODE)) != (ACCESS_S | ACCESS_TYPE_CODE)) raise(GP, csError);
-  const conforming = (access & 4) != 0;
-  if (conforming ? descriptorDpl() > rpl : descriptorDpl() != rpl) raise(GP, csError);
-  if ((access & ACCESS_PRESENT) == 0) raise(NP, csError);
+  checkReturnCodeSegment(newCs);
   const csBase = descriptorBase(), csLimit = descriptorLimit();
 
   const outer = rpl > cpl;
@@ -196,16 +180,7 @@ export function iret(size: i32): void {
   if (outer) {
     newEsp = readStack(size, stackTop() + 3 * bytes);
     newSs = readStack(size, stackTop() + 4 * bytes) & 0xFFFF;
-    if ((newSs & 0xFFFC) == 0) raise(GP, 0);
-    const ssError = <i32>(newSs & 0xFFFC);
-    if (<i32>(newSs & 3) != rpl) raise(GP, ssError);
-    fetchDescriptor(newSs, GP, 0);
-    ssAccess = descriptorAccess();
-    if (descriptorDpl() != rpl ||
-        (ssAccess & (ACCESS_S | ACCESS_TYPE_CODE | ACCESS_TYPE_WRITABLE)) != (ACCESS_S | ACCESS_TYPE_WRITABLE)) {
-      raise(GP, ssError);
-    }
-    if ((ssAccess & ACCESS_PRESENT) == 0) raise(SS_FAULT, ssError);
+    checkStackSegment(newSs, rpl, GP, 0);
     markDescriptorAccessed();
     ssBase = descriptorBase();
     ssLimit = descriptorLimit();

@@ -140,6 +140,38 @@ export function loadCacheFromDescriptor(seg: i32, selector: u32): void {
   setSegmentCache(seg, selector, descriptorBase(), descriptorLimit(), descriptorAccess());
 }
 
+// Checks `selector` as the stack segment for privilege level `level` (MOV
+// SS, a stack switch to an inner level, a return to an outer one): a null
+// selector, an RPL or DPL other than `level`, or anything but writable data
+// raises `fault` (with EXT `ext`); a segment not present raises #SS. Leaves
+// the descriptor fetched.
+export function checkStackSegment(selector: u32, level: i32, fault: i32, ext: i32): void {
+  if ((selector & 0xFFFC) == 0) raise(fault, ext);
+  const error = <i32>(selector & 0xFFFC) | ext;
+  fetchDescriptor(selector, fault, ext);
+  const access = descriptorAccess();
+  if (<i32>(selector & 3) != level || descriptorDpl() != level ||
+      (access & (ACCESS_S | ACCESS_TYPE_CODE | ACCESS_TYPE_WRITABLE)) != (ACCESS_S | ACCESS_TYPE_WRITABLE)) {
+    raise(fault, error);
+  }
+  if ((access & ACCESS_PRESENT) == 0) raise(SS_FAULT, error);
+}
+
+// Checks `selector` as the code segment an IRET or RETF returns to: not
+// null, RPL not above the CPL, code, a DPL that matches the RPL (at most the
+// RPL for conforming code), present. Leaves the descriptor fetched.
+export function checkReturnCodeSegment(selector: u32): void {
+  if ((selector & 0xFFFC) == 0) raise(GP, 0);
+  const error = <i32>(selector & 0xFFFC);
+  const rpl = <i32>(selector & 3);
+  if (rpl < cpl) raise(GP, error);
+  fetchDescriptor(selector, GP, 0);
+  const access = descriptorAccess();
+  if ((access & (ACCESS_S | ACCESS_TYPE_CODE)) != (ACCESS_S | ACCESS_TYPE_CODE)) raise(GP, error);
+  if ((access & 4) != 0 ? descriptorDpl() > rpl : descriptorDpl() != rpl) raise(GP, error);
+  if ((access & ACCESS_PRESENT) == 0) raise(NP, error);
+}
+
 // MOV Sreg / POP Sreg for DS ES FS GS SS.
 export function loadSegment(seg: i32, selectorIn: u32): void {
   const selector = selectorIn & 0xFFFF;
@@ -150,28 +182,27 @@ export function loadSegment(seg: i32, selectorIn: u32): void {
     updateFastPath(seg, load<u32>(SEG_LIMIT + at), load<u32>(SEG_ACCESS + at));
     return;
   }
-  const rpl = <i32>(selector & 3);
+  if (seg == SS) {
+    checkStackSegment(selector, cpl, GP, 0);
+    loadCacheFromDescriptor(seg, selector);
+    return;
+  }
   if ((selector & 0xFFFC) == 0) {
-    if (seg == SS) raise(GP, 0);
     // A null selector in a data segment register faults only when used.
     setSegmentCache(seg, selector, 0, 0, 0);
     return;
   }
+  const rpl = <i32>(selector & 3);
   const errorCode = <i32>(selector & 0xFFFC);
   fetchDescriptor(selector, GP, 0);
   const access = descriptorAccess();
   const dpl = descriptorDpl();
   const isCode = (access & ACCESS_TYPE_CODE) != 0;
   if ((access & ACCESS_S) == 0) raise(GP, errorCode);
-  if (seg == SS) {
-    if (isCode || (access & ACCESS_TYPE_WRITABLE) == 0 || rpl != cpl || dpl != cpl) raise(GP, errorCode);
-    if ((access & ACCESS_PRESENT) == 0) raise(SS_FAULT, errorCode);
-  } else {
-    if (isCode && (access & ACCESS_TYPE_WRITABLE) == 0) raise(GP, errorCode); // execute-only code
-    const conforming = isCode && (access & 4) != 0;
-    if (!conforming && (rpl > dpl || cpl > dpl)) raise(GP, errorCode);
-    if ((access & ACCESS_PRESENT) == 0) raise(NP, errorCode);
-  }
+  if (isCode && (access & ACCESS_TYPE_WRITABLE) == 0) raise(GP, errorCode); // execute-only code
+  const conforming = isCode && (access & 4) != 0;
+  if (!conforming && (rpl > dpl || cpl > dpl)) raise(GP, errorCode);
+  if ((access & ACCESS_PRESENT) == 0) raise(NP, errorCode);
   loadCacheFromDescriptor(seg, selector);
 }
 

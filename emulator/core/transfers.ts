@@ -4,11 +4,11 @@
 // RETF may return to an outer privilege level with its stack. In real mode
 // the selector is a paragraph.
 
-import { raise, GP, NP, SS_FAULT } from "./exceptions";
+import { raise, GP, NP } from "./exceptions";
 import {
   fetchDescriptor, descriptorAccess, descriptorBase, descriptorLimit, descriptorDpl,
-  markDescriptorAccessed, setSegmentCache,
-  ACCESS_TYPE_CODE, ACCESS_TYPE_WRITABLE, ACCESS_S, ACCESS_PRESENT,
+  markDescriptorAccessed, setSegmentCache, checkStackSegment, checkReturnCodeSegment,
+  ACCESS_TYPE_CODE, ACCESS_S, ACCESS_PRESENT,
 } from "./segments";
 import { readStack, writeStack, stackPointer, setStackPointer, probeStack } from "./operands";
 import { nullDataSegmentsAbove } from "./interrupts";
@@ -76,15 +76,8 @@ export function farReturn(size: i32, release: u32): void {
     return;
   }
   const rpl = <i32>(selector & 3);
-  if ((selector & 0xFFFC) == 0) raise(GP, 0);
-  const error = <i32>(selector & 0xFFFC);
-  if (rpl < cpl) raise(GP, error);
-  fetchDescriptor(selector, GP, 0);
-  const access = descriptorAccess();
-  if ((access & CODE) != CODE) raise(GP, error);
-  if ((access & 4) != 0 ? descriptorDpl() > rpl : descriptorDpl() != rpl) raise(GP, error);
-  if ((access & ACCESS_PRESENT) == 0) raise(NP, error);
-  const codeBase = descriptorBase(), codeLimit = descriptorLimit(), codeAccess = access;
+  checkReturnCodeSegment(selector);
+  const codeBase = descriptorBase(), codeLimit = descriptorLimit(), codeAccess = descriptorAccess();
   if (rpl == cpl) {
     if ((size == 32 ? offset : offset & 0xFFFF) > codeLimit) raise(GP, 0);
     markDescriptorAccessed();
@@ -97,15 +90,8 @@ export function farReturn(size: i32, release: u32): void {
   // To an outer level: its stack follows the parameters.
   const newEsp = readStack(size, sp + 2 * bytes + release);
   const newSs = readStack(size, sp + 3 * bytes + release) & 0xFFFF;
-  if ((newSs & 0xFFFC) == 0) raise(GP, 0);
-  const ssError = <i32>(newSs & 0xFFFC);
-  if (<i32>(newSs & 3) != rpl) raise(GP, ssError);
-  fetchDescriptor(newSs, GP, 0);
+  checkStackSegment(newSs, rpl, GP, 0);
   const ssAccess = descriptorAccess();
-  if (descriptorDpl() != rpl || (ssAccess & (CODE | ACCESS_TYPE_WRITABLE)) != (ACCESS_S | ACCESS_TYPE_WRITABLE)) {
-    raise(GP, ssError);
-  }
-  if ((ssAccess & ACCESS_PRESENT) == 0) raise(SS_FAULT, ssError);
   markDescriptorAccessed();
   const ssBase = descriptorBase(), ssLimit = descriptorLimit();
   fetchDescriptor(selector, GP, 0);
