@@ -1,5 +1,7 @@
 // The translation cache: guest basic blocks that the host's translator
-// (emulator/translator) compiled to wasm functions, found by their EIP.
+// (emulator/translator) compiled to wasm functions, found by their EIP and
+// the physical address it maps to (with paging, one frame may be mapped at
+// several linear addresses, and one linear address map different frames).
 //
 // The interpreter looks a block up only at block boundaries (after a jump,
 // call, return or conditional branch, taken or not). A boundary EIP that is
@@ -14,6 +16,7 @@ import { ramSize } from "./memory";
 
 const SLOTS: u32 = 4096;
 const BLOCK_EIP: usize = memory.data(SLOTS * 4);
+const BLOCK_PHYSICAL: usize = memory.data(SLOTS * 4);
 const BLOCK_FUNCTION: usize = memory.data(SLOTS * 4); // table index; 0: empty
 const BLOCK_LENGTH: usize = memory.data(SLOTS * 4);   // instructions in the block
 const BLOCK_HEAT: usize = memory.data(SLOTS * 4);     // misses since the last request
@@ -28,8 +31,10 @@ export let codePages: usize = 0;
 // Set when a write hit a page with translated code; a running block checks
 // it after each of its writes and leaves.
 export let codeModified: bool = false;
-// The EIP the host is asked to translate when run() returns STOP_TRANSLATE.
+// The EIP the host is asked to translate when run() returns STOP_TRANSLATE,
+// and its physical address.
 export let translateRequest: u32 = 0;
+export let translateRequestPhysical: u32 = 0;
 export let translationEnabled: bool = false;
 
 export function allocateCodePages(base: usize): void {
@@ -50,10 +55,10 @@ export const LOOKUP_TRANSLATE: u32 = 1; // table indices of blocks are larger
 // The block to run at `eip`: its table index, LOOKUP_MISS, UNTRANSLATABLE,
 // or LOOKUP_TRANSLATE when it has missed often enough to be worth asking
 // the host to translate it now.
-export function lookupBlock(eip: u32): u32 {
+export function lookupBlock(eip: u32, physical: u32): u32 {
   const slot = slotOf(eip);
   const fn = load<u32>(BLOCK_FUNCTION + slot);
-  if (fn != 0 && load<u32>(BLOCK_EIP + slot) == eip) return fn;
+  if (fn != 0 && load<u32>(BLOCK_EIP + slot) == eip && load<u32>(BLOCK_PHYSICAL + slot) == physical) return fn;
   const heat = load<u32>(BLOCK_HEAT + slot) + 1;
   if (heat < TRANSLATE_AFTER) {
     store<u32>(BLOCK_HEAT + slot, heat);
@@ -61,6 +66,7 @@ export function lookupBlock(eip: u32): u32 {
   }
   store<u32>(BLOCK_HEAT + slot, 0);
   translateRequest = eip;
+  translateRequestPhysical = physical;
   return LOOKUP_TRANSLATE;
 }
 
@@ -69,10 +75,11 @@ export function lookupBlock(eip: u32): u32 {
 }
 
 // Installs a translated block (or marks `eip` untranslatable) covering the
-// physical bytes [first, last].
+// physical bytes [first, last], where `first` is the physical address of `eip`.
 export function installBlock(eip: u32, fn: u32, length: u32, first: u32, last: u32): void {
   const slot = slotOf(eip);
   store<u32>(BLOCK_EIP + slot, eip);
+  store<u32>(BLOCK_PHYSICAL + slot, first);
   store<u32>(BLOCK_FUNCTION + slot, fn);
   store<u32>(BLOCK_LENGTH + slot, length);
   if (fn == UNTRANSLATABLE) return;
@@ -89,9 +96,7 @@ export function installBlock(eip: u32, fn: u32, length: u32, first: u32, last: u
 function discardPage(page: u32): void {
   store<u8>(codePages + page, 0);
   for (let slot: usize = 0; slot < <usize>SLOTS << 2; slot += 4) {
-    // Blocks are identified by EIP; with paging off that is the physical
-    // address. (The MMU will key them by physical page.)
-    if (load<u32>(BLOCK_FUNCTION + slot) != 0 && (load<u32>(BLOCK_EIP + slot) >>> 12) == page) {
+    if (load<u32>(BLOCK_FUNCTION + slot) != 0 && (load<u32>(BLOCK_PHYSICAL + slot) >>> 12) == page) {
       store<u32>(BLOCK_FUNCTION + slot, 0);
     }
   }

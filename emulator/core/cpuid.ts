@@ -5,9 +5,11 @@ import { reg32, setReg32, EAX, EBX, ECX, EDX } from "./state";
 const MAX_BASIC_LEAF: u32 = 1;
 
 // Leaf 1 EDX feature bits that this core implements.
+const FEATURE_PSE: u32 = 1 << 3;   // 4 MiB pages (CR4.PSE, PDE.PS)
 const FEATURE_TSC: u32 = 1 << 4;   // RDTSC (virtual time)
 const FEATURE_MSR: u32 = 1 << 5;   // RDMSR/WRMSR (the TSC MSR)
 const FEATURE_CX8: u32 = 1 << 8;   // CMPXCHG8B
+const FEATURE_PGE: u32 = 1 << 13;  // global pages (CR4.PGE, PTE.G)
 const FEATURE_CMOV: u32 = 1 << 15; // CMOVcc
 
 // "Atlas386i686" as the vendor string, in EBX, EDX, ECX order.
@@ -29,5 +31,5 @@ export function cpuid(): void {
   setReg32(EAX, 0x00000610); // family 6, model 1, stepping 0: Pentium Pro class
   setReg32(EBX, 0);
   setReg32(ECX, 0);
-  setReg32(EDX, FEATURE_TSC | FEATURE_MSR | FEATURE_CX8 | FEATURE_CMOV);
+  setReg32(EDX, FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV);
 }

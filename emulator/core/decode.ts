@@ -34,6 +34,13 @@ function refillFetch(e: u32): void {
   fetchDelta = ramBase + <usize>(physical - pageOffset) - <usize>fetchLo;
 }
 
+// The physical address of EIP `e` if the fetch window covers it (the
+// translation cache keys blocks by it), else 0xFFFFFFFF.
+export function fetchPhysical(e: u32): u32 {
+  if (e - fetchLo >= fetchLen) return 0xFFFFFFFF;
+  return <u32>(<usize>e + fetchDelta - ramBase);
+}
+
 @inline export function fetch8(): u32 {
   const e = eip;
   if (e - fetchLo < fetchLen) {

@@ -2,7 +2,7 @@
 
 import {
   fetch8, fetch32, fetch16, decodeModrm, operandSize, modrmIsReg, modrmReg, modrmRm,
-  invalidateFetch, opcode,
+  invalidateFetch, opcode, effectiveOffset, effectiveSegment,
 } from "./decode";
 import { alu, ALU_ADD, ALU_CMP } from "./alu";
 import { shld, shrd } from "./shift";
@@ -17,9 +17,10 @@ import {
   checkLock, noLock, requireRing0, loadFarPointer, pushSegmentRegister, popSegmentRegister,
 } from "./execute";
 import { cpuid } from "./cpuid";
+import { pagingModeWritten, directoryBaseWritten, invalidatePage } from "./paging";
 import { loadLdtr, loadTaskRegister } from "./segments";
 import {
-  getReg, setReg, reg32, setReg32, signExtend, cpl, cr0, cr2, cr3, cr4, blockBoundary, gdtBase,
+  getReg, setReg, reg32, setReg32, signExtend, segBase, cpl, cr0, cr2, cr3, cr4, blockBoundary, gdtBase,
   gdtLimit, idtBase, idtLimit, executedInstructions, idleCycles, ldtSelector, trSelector, EAX, ECX, EDX, EBX, SS, FS, GS,
 } from "./state";
 
@@ -402,8 +403,9 @@ function group7(): void {
   if (sub == 6) { // LMSW: PE can be set but not cleared
     requireRing0();
     const v = readRM(16);
+    const old = cr0;
     cr0 = (cr0 & ~0xE) | (v & 0xE) | ((cr0 | v) & 1);
-    invalidateFetch();
+    pagingModeWritten(old, cr4);
     return;
   }
   if (modrmIsReg || sub == 5) raise(UD);
@@ -423,8 +425,9 @@ function group7(): void {
       else { idtLimit = limit; idtBase = base; }
       break;
     }
-    default: // INVLPG: no TLB yet to invalidate
+    default: // INVLPG
       requireRing0();
+      invalidatePage(segBase(effectiveSegment) + effectiveOffset);
       break;
   }
 }
@@ -441,25 +444,28 @@ function moveControlRegister(toControl: bool): void {
     return;
   }
   const v = reg32(modrmRm);
+  const oldCr0 = cr0, oldCr4 = cr4;
   switch (n) {
     case 0:
       // PG without PE, or NW without CD, is #GP(0); reserved bits are ignored.
       if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) raise(GP, 0);
       if ((v & CR0_NW) != 0 && (v & CR0_CD) == 0) raise(GP, 0);
       cr0 = (v & CR0_DEFINED) | CR0_ET;
+      pagingModeWritten(oldCr0, oldCr4);
       break;
     case 2: cr2 = v; break;
-    case 3: cr3 = v; break;
+    case 3: cr3 = v; directoryBaseWritten(); break;
     default:
       // Only the CR4 bits of features this CPU has may be set.
       if (v & ~CR4_SUPPORTED) raise(GP, 0);
       cr4 = v;
+      pagingModeWritten(oldCr0, oldCr4);
       break;
   }
-  invalidateFetch();
 }
 
 const CR0_PE: u32 = 1, CR0_ET: u32 = 1 << 4, CR0_NW: u32 = 1 << 29, CR0_CD: u32 = 1 << 30, CR0_PG: u32 = 1 << 31;
 // PE MP EM TS ET NE WP AM NW CD PG
 const CR0_DEFINED: u32 = 0xE005003F;
-const CR4_SUPPORTED: u32 = 1 << 2; // TSD
+// TSD, PSE, PGE
+const CR4_SUPPORTED: u32 = (1 << 2) | (1 << 4) | (1 << 7);

@@ -7,13 +7,13 @@
 import {
   REGS, eip, cr0, cr2, cr3, cr4, gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions, trSelector, ldtSelector, cpl,
   budget, stopRequested, halted, startBudget, requestStop, blockBoundary, code32, stack32, CS,
-  attention, interruptShadow, trapFlag, interruptLine, updateAttention, setInterruptLine as setLine, idleCycles, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
+  attention, interruptShadow, trapFlag, interruptLine, pageFaultPending, instructionStart, updateAttention, setInterruptLine as setLine, idleCycles, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
 } from "./state";
 import { getEflags as eflagsValue, setEflags as setEflagsValue, IF as IF_FLAG } from "./flags";
 import { allocateRam, ramBase, ramSize, pagingEnabled } from "./memory";
 import {
   lookupBlock, blockLength, installBlock as install, discardAllBlocks as discardAll,
-  enableTranslation as enable, translationEnabled, translateRequest,
+  enableTranslation as enable, translationEnabled, translateRequest, translateRequestPhysical,
   LOOKUP_TRANSLATE, UNTRANSLATABLE,
 } from "./blocks";
 import { executeInstruction } from "./execute";
@@ -22,13 +22,19 @@ import { condition, getCF } from "./flags";
 import { pinCarry } from "./alu";
 import { shiftRotate } from "./shift";
 import { imulTruncated } from "./muldiv";
-import { invalidateFetch, endLengthLimit } from "./decode";
+import { invalidateFetch, endLengthLimit, fetchPhysical } from "./decode";
 import {
   setDeliverThroughIdt as setDelivery, deliverPendingException as deliverPending, deliver,
   deliverThroughIdt, singleStepTrap,
 } from "./interrupts";
 import { acknowledgeInterrupt } from "./ports";
-import { NO_ERROR_CODE } from "./exceptions";
+import { probeWalk, PROBE, pagingModeWritten, directoryBaseWritten } from "./paging";
+import {
+  setGeometry, geometryEntries, geometryWays, entryPage, entryFrame, entryFlags, resetCounters,
+  countHits, countMisses, countWalks, countAccessedDirty, countFullFlushes, countPageFlushes, countEvictions, countPageFaults,
+} from "./tlb";
+import { NO_ERROR_CODE, PF, raise, setPendingFault } from "./exceptions";
+import { rewindPageFault, clearImplicitSupervisor } from "./restart";
 import { setSegmentCache as setCache, loadSegment as loadSelector } from "./segments";
 import {
   pendingVector as vector, pendingErrorCode as errorCode, clearPending as clear,
@@ -39,6 +45,7 @@ export const STOP_BUDGET = 0;    // ran the number of instructions asked for
 export const STOP_HALT = 1;      // HLT: waiting for an interrupt
 export const STOP_REQUESTED = 2; // the host called stop()
 export const STOP_TRANSLATE = 3; // the host should translate the block at translateRequest
+export const STOP_TRIPLE_FAULT = 4; // a fault while delivering #DF: the machine shuts down
 
 export function init(ramBytes: u32): void {
   allocateRam(ramBytes);
@@ -54,26 +61,46 @@ export function run(maxInstructions: u32): i32 {
   if (halted && !interruptDeliverable()) return STOP_HALT;
   while (budget != 0) {
     if (attention) {
+      if (pageFaultPending) {
+        if (!takePageFault()) return STOP_TRIPLE_FAULT;
+        continue;
+      }
       if (betweenInstructions()) continue; // single-stepped an instruction
     }
     if (blockBoundary) {
       blockBoundary = false;
-      // Blocks are translated for flat 32-bit code and a 32-bit stack, and
-      // keyed by EIP, which is their physical address only while paging is off.
-      if (translationEnabled && code32 && stack32 && segBase(CS) == 0 && !pagingEnabled) {
-        const fn = lookupBlock(eip);
-        if (fn > LOOKUP_TRANSLATE && fn != UNTRANSLATABLE && budget >= blockLength(eip)) {
-          call_indirect<void>(fn); // runs the block; leaves EIP and blockBoundary set
-          continue;
+      // Blocks are translated for flat 32-bit code and a 32-bit stack. With
+      // paging, EIP's physical address comes from the fetch window; when
+      // EIP has left it, the interpreter runs one instruction first.
+      if (translationEnabled && code32 && stack32 && segBase(CS) == 0) {
+        const physical = pagingEnabled ? fetchPhysical(eip) : eip;
+        if (physical != 0xFFFFFFFF) {
+          const fn = lookupBlock(eip, physical);
+          if (fn > LOOKUP_TRANSLATE && fn != UNTRANSLATABLE && budget >= blockLength(eip)) {
+            call_indirect<void>(fn); // runs the block; leaves EIP and blockBoundary set
+            continue;
+          }
+          if (fn == LOOKUP_TRANSLATE) return STOP_TRANSLATE;
         }
-        if (fn == LOOKUP_TRANSLATE) return STOP_TRANSLATE;
       }
     }
     budget--;
     executeInstruction();
   }
+  // The last instruction's page fault is delivered before the host looks.
+  if (pageFaultPending && !takePageFault()) return STOP_TRIPLE_FAULT;
   if (stopRequested) return halted ? STOP_HALT : STOP_REQUESTED;
   return STOP_BUDGET;
+}
+
+// Delivers a page fault recorded during the last instruction (or delivery)
+// through the IDT; false on a triple fault. Without IDT delivery (bare
+// metal) it is reported to the host like any other exception.
+function takePageFault(): bool {
+  if (!deliverThroughIdt) raise(PF); // raise() rewinds and reports the page fault
+  const errorCode = rewindPageFault();
+  setPendingFault(PF, <i32>errorCode);
+  return deliverPending();
 }
 
 // Between instructions: the interrupt shadow runs out, a pending external
@@ -88,6 +115,7 @@ function betweenInstructions(): bool {
   }
   if (interruptDeliverable()) {
     halted = false;
+    instructionStart = eip; // a fault while delivering it reports this EIP
     deliver(acknowledgeInterrupt(), NO_ERROR_CODE, false, true);
     blockBoundary = true;
     return false;
@@ -95,9 +123,13 @@ function betweenInstructions(): bool {
   if (trapFlag) {
     budget--;
     executeInstruction();
+    if (pageFaultPending) return true; // a fault, not a single-step trap
     // The trap follows an instruction that began with TF set (unless it set
     // up an interrupt shadow, as MOV SS does).
-    if (interruptShadow == 0 && !stopRequested) singleStepTrap();
+    if (interruptShadow == 0 && !stopRequested) {
+      instructionStart = eip;
+      singleStepTrap();
+    }
     return true;
   }
   return false;
@@ -115,6 +147,7 @@ export function step(): i32 {
   halted = false;
   budget--;
   executeInstruction();
+  if (pageFaultPending) raise(PF); // reported to the host, which delivers it
   startBudget(0);
   if (stopRequested) return halted ? STOP_HALT : STOP_REQUESTED;
   return STOP_BUDGET;
@@ -137,12 +170,14 @@ export function setEflags(v: u32): void { setEflagsValue(v); }
 export function getCr(n: i32): u32 {
   return n == 0 ? cr0 : (n == 2 ? cr2 : (n == 3 ? cr3 : (n == 4 ? cr4 : 0)));
 }
+// As MOV CRn would (with its TLB flushes), without MOV's checks.
 export function setCr(n: i32, v: u32): void {
+  const oldCr0 = cr0, oldCr4 = cr4;
   if (n == 0) cr0 = v | 0x10;
   else if (n == 2) cr2 = v;
-  else if (n == 3) cr3 = v;
+  else if (n == 3) { cr3 = v; directoryBaseWritten(); }
   else if (n == 4) cr4 = v;
-  invalidateFetch();
+  pagingModeWritten(oldCr0, oldCr4);
 }
 
 export function setGdtr(base: u32, limit: u32): void { gdtBase = base; gdtLimit = limit & 0xFFFF; }
@@ -170,6 +205,7 @@ export function pendingErrorCode(): i32 { return errorCode; }
 export function abortInstruction(): void {
   abort();
   endLengthLimit();
+  clearImplicitSupervisor();
 }
 export function clearPending(): void { clear(); }
 
@@ -177,6 +213,7 @@ export function clearPending(): void { clear(); }
 
 export function enableTranslation(on: bool): void { enable(on); }
 export function getTranslateRequest(): u32 { return translateRequest; }
+export function getTranslateRequestPhysical(): u32 { return translateRequestPhysical; }
 export function installBlock(eip: u32, fn: u32, length: u32, first: u32, last: u32): void {
   install(eip, fn, length, first, last);
 }
@@ -188,6 +225,7 @@ export function untranslatable(): u32 { return UNTRANSLATABLE; }
 export { eip, instructionStart, budget, blockBoundary } from "./state";
 export { stored, lazyOp, lazyDst, lazySrc, lazyRes, lazySize } from "./flags";
 export { codeModified } from "./blocks";
+export { pageFaultPending } from "./state";
 
 // Helpers translated blocks call for what is not worth inlining: checked
 // segmented memory access, flags, shifts, multiplies.
@@ -227,3 +265,38 @@ export function getLdtr(): u32 { return ldtSelector; }
 export function getCpl(): i32 { return cpl; }
 export function addIdleCycles(n: f64): void { idleCycles += <u64>n; }
 export function getInterruptsEnabled(): bool { return (eflagsValue() & IF_FLAG) != 0; }
+
+// ---- the MMU, seen from the host (nothing here changes what the guest sees) ----
+
+// Walks `linear` under page directory `directory` for an access of `access`
+// (0 read, 1 write, 2 fetch) from user or supervisor mode; the steps are in
+// memory at walkResult() (paging.ts PROBE).
+export function walk(directory: u32, linear: u32, access: i32, user: bool): usize {
+  probeWalk(directory, linear, access, user);
+  return PROBE;
+}
+export function isPagingEnabled(): bool { return pagingEnabled; }
+
+// TLB 0: code 4 KiB, 1: code 4 MiB, 2: data 4 KiB, 3: data 4 MiB.
+export function setTlbGeometry(tlb: i32, entries: u32, ways: u32): bool { return setGeometry(tlb, entries, ways); }
+export function tlbEntries(tlb: i32): u32 { return geometryEntries(tlb); }
+export function tlbWays(tlb: i32): u32 { return geometryWays(tlb); }
+export function tlbEntryPage(tlb: i32, index: u32): u32 { return entryPage(tlb, index); }
+export function tlbEntryFrame(tlb: i32, index: u32): u32 { return entryFrame(tlb, index); }
+export function tlbEntryFlags(tlb: i32, index: u32): u32 { return entryFlags(tlb, index); }
+
+// Counters, as doubles: 0 hits, 1 misses, 2 walks, 3 A/D updates, 4 full
+// flushes, 5 INVLPGs, 6 evictions, 7 page faults.
+export function tlbCounter(which: i32): f64 {
+  switch (which) {
+    case 0: return <f64>countHits;
+    case 1: return <f64>countMisses;
+    case 2: return <f64>countWalks;
+    case 3: return <f64>countAccessedDirty;
+    case 4: return <f64>countFullFlushes;
+    case 5: return <f64>countPageFlushes;
+    case 6: return <f64>countEvictions;
+    default: return <f64>countPageFaults;
+  }
+}
+export function resetTlbCounters(): void { resetCounters(); }

@@ -10,7 +10,9 @@
 // It reads and checks everything first and writes the new stack frame last,
 // so a fault during delivery leaves the interrupted state intact.
 
-import { read32, probeWrite, writeSized } from "./memory";
+import { systemRead32, probeWrite, writeSized } from "./memory";
+import { beginImplicitSupervisor, endImplicitSupervisor } from "./restart";
+import { pageFaultPending } from "./state";
 import { readStack, stackPointer, setStackPointer } from "./operands";
 import {
   raise, raiseTrap, pendingVector, pendingErrorCode, pendingIsTrap, clearPending, NO_ERROR_CODE,
@@ -72,7 +74,8 @@ export function deliverPendingException(): bool {
   clearPending();
   deliveringVector = vector;
   deliver(vector, errorCode, software, !software);
-  deliveringVector = -1;
+  // A page fault during delivery is taken next, combined with this vector.
+  if (!pageFaultPending) deliveringVector = -1;
   return true;
 }
 
@@ -82,8 +85,8 @@ export function deliver(vector: i32, errorCode: i32, software: bool, external: b
   const ext = external ? 1 : 0;
   const gateOffset = <u32>vector << 3;
   if (gateOffset + 7 > idtLimit) raise(GP, <i32>gateOffset | 2 | ext);
-  const low = read32(idtBase + gateOffset);
-  const high = read32(idtBase + gateOffset + 4);
+  const low = systemRead32(idtBase + gateOffset);
+  const high = systemRead32(idtBase + gateOffset + 4);
   const type = (high >>> 8) & 0x1F;
   if (type != GATE_INTERRUPT_32 && type != GATE_TRAP_32) raise(GP, <i32>gateOffset | 2 | ext);
   const gateDpl = <i32>((high >>> 13) & 3);
@@ -122,8 +125,8 @@ export function deliver(vector: i32, errorCode: i32, software: bool, external: b
   if (inner) {
     const at: u32 = 4 + 8 * <u32>newCpl; // ESPn, then SSn
     if (at + 5 > trLimit) raise(TS, <i32>(trSelector & 0xFFFC) | ext);
-    sp = read32(trBase + at);
-    newSs = read32(trBase + at + 4) & 0xFFFF;
+    sp = systemRead32(trBase + at);
+    newSs = systemRead32(trBase + at + 4) & 0xFFFF;
     checkStackSegment(newSs, newCpl, TS, ext);
     markDescriptorAccessed();
     ssBase = descriptorBase();
@@ -136,6 +139,9 @@ export function deliver(vector: i32, errorCode: i32, software: bool, external: b
   }
   const words: u32 = (inner ? 5 : 3) + (hasError ? 1 : 0);
   const frameTop = sp - 4 * words;
+  // The frame is written by the CPU itself: supervisor accesses (as QEMU
+  // makes them), even before CS changes.
+  beginImplicitSupervisor();
   probeWrite(stackBase + frameTop, 4 * words);
 
   // Nothing can fault from here on: commit.
@@ -150,6 +156,7 @@ export function deliver(vector: i32, errorCode: i32, software: bool, external: b
   at -= 4; writeSized(32, stackBase + at, oldCs);
   at -= 4; writeSized(32, stackBase + at, eip);
   if (hasError) { at -= 4; writeSized(32, stackBase + at, <u32>errorCode); }
+  endImplicitSupervisor();
 
   if (inner) setSegmentCache(SS, (newSs & ~3) | <u32>newCpl, ssBase, ssLimit, ssAccess);
   setReg32(ESP, stack32 || inner ? at : ((reg32(ESP) & 0xFFFF0000) | (at & 0xFFFF)));

@@ -2,7 +2,10 @@
 //
 // Every guest memory access goes through translate(): the one place where a
 // linear address becomes a physical one. With paging off it is the identity;
-// the MMU (paging, TLB, #PF) plugs in there. Accesses that cross a 4 KiB
+// with paging on, a fast table in front of the data TLB answers most
+// accesses inline, and the TLB and page walk (paging.ts) the rest. A page
+// fault does not stop the access: it goes to an address outside RAM and the
+// run loop rewinds the instruction (restart.ts). Accesses that cross a 4 KiB
 // page are split, and a write translates every page it touches before it
 // stores a byte, so a fault on the second page leaves memory untouched.
 //
@@ -10,6 +13,9 @@
 // ignore writes.
 
 import { allocateCodePages, noteWrite } from "./blocks";
+import { fastTranslate } from "./tlb";
+import { translateSlow } from "./paging";
+import { userAccess, beginImplicitSupervisor, endImplicitSupervisor } from "./restart";
 
 export let ramBase: usize = 0; // where physical address 0 lives in wasm memory
 export let ramSize: u32 = 0;
@@ -57,13 +63,18 @@ export function allocateRam(bytes: u32): void {
 
 // ---- linear ----
 
-// CR0.PG. Paging is not implemented yet, so this stays false and
-// translate() is the identity; the MMU will own both.
+// CR0.PG, as the MMU last saw it (control.ts keeps it up to date).
 export let pagingEnabled: bool = false;
+export function setPagingEnabled(on: bool): void { pagingEnabled = on; }
 
-// The MMU seam. Paging is not implemented yet: linear == physical.
+// The linear-to-physical seam.
 @inline export function translate(linear: u32, access: i32): u32 {
-  return linear;
+  if (!pagingEnabled) return linear;
+  if (access != ACCESS_FETCH) {
+    const physical = fastTranslate(access == ACCESS_WRITE, linear);
+    if (physical != 0xFFFFFFFF) return physical;
+  }
+  return translateSlow(linear, access, userAccess());
 }
 
 @inline function crossesPage(linear: u32, bytes: u32): bool {
@@ -124,6 +135,20 @@ function writeSplit(linear: u32, v: u32, bytes: u32): void {
 export function probeWrite(linear: u32, bytes: u32): void {
   translate(linear, ACCESS_WRITE);
   translate(linear + bytes - 1, ACCESS_WRITE);
+}
+
+// The CPU's own accesses to the GDT, LDT, IDT and TSS: supervisor accesses
+// at any CPL (a #PF they raise has U/S clear).
+export function systemRead32(linear: u32): u32 {
+  beginImplicitSupervisor();
+  const v = read32(linear);
+  endImplicitSupervisor();
+  return v;
+}
+export function systemWrite8(linear: u32, v: u32): void {
+  beginImplicitSupervisor();
+  write8(linear, v);
+  endImplicitSupervisor();
 }
 
 @inline export function readSized(size: i32, linear: u32): u32 {

@@ -7,7 +7,7 @@
 // is selector * 16. (Code segment loads through far transfers, and the LDT,
 // arrive with the rest of protected mode.)
 
-import { read32, write8 } from "./memory";
+import { systemRead32, systemWrite8 } from "./memory";
 import { raise, GP, NP, SS_FAULT } from "./exceptions";
 import {
   SEG_SELECTOR, SEG_BASE, SEG_LIMIT, SEG_ACCESS, cr0, cpl, gdtBase, gdtLimit, code32, stack32,
@@ -15,6 +15,7 @@ import {
   CS, SS,
 } from "./state";
 import { invalidateFetch } from "./decode";
+import { accessModeChanged } from "./restart";
 
 // Descriptor access bits, as kept in SEG_ACCESS (descriptor bits 40-55).
 export const ACCESS_TYPE_ACCESSED: u32 = 1 << 0;
@@ -42,6 +43,14 @@ function updateFastPath(seg: i32, limit: u32, access: u32): void {
     if (!isCode && (access & ACCESS_TYPE_WRITABLE) != 0) fast |= FAST_WRITE;
   }
   store<u8>(SEG_FAST + <usize>seg, fast);
+}
+
+// After the segment caches were restored wholesale (restart.ts).
+export function refreshSegmentFastPaths(): void {
+  for (let seg = 0; seg < 6; seg++) {
+    const at = <usize>seg << 2;
+    updateFastPath(seg, load<u32>(SEG_LIMIT + at), load<u32>(SEG_ACCESS + at));
+  }
 }
 
 // Checks an access of `bytes` at `offset` in segment `seg`, as the SDM's
@@ -86,6 +95,7 @@ export function setSegmentCache(seg: i32, selector: u32, base: u32, limit: u32, 
   if (seg == CS) {
     code32 = (access & ACCESS_DB) != 0;
     if (cr0 & 1) cpl = <i32>(selector & 3);
+    accessModeChanged();
     invalidateFetch();
   } else if (seg == SS) {
     stack32 = (access & ACCESS_DB) != 0;
@@ -107,8 +117,8 @@ export function fetchDescriptor(selector: u32, fault: i32, ext: i32): void {
   const tableLimit = inLdt ? ldtLimit : gdtLimit;
   if ((inLdt && (ldtSelector & 0xFFFC) == 0) || index + 7 > tableLimit) raise(fault, <i32>(selector & 0xFFFC) | ext);
   descriptorAddress = (inLdt ? ldtBase : gdtBase) + index;
-  descriptorLow = read32(descriptorAddress);
-  descriptorHigh = read32(descriptorAddress + 4);
+  descriptorLow = systemRead32(descriptorAddress);
+  descriptorHigh = systemRead32(descriptorAddress + 4);
 }
 
 // Descriptor bits 40-55 (type, S, DPL, P, AVL, D/B, G), as kept in SEG_ACCESS.
@@ -129,7 +139,7 @@ export function descriptorLimit(): u32 {
 // The CPU sets a code or data descriptor's Accessed bit when it loads it.
 export function markDescriptorAccessed(): void {
   if ((descriptorHigh & (1 << 8)) == 0) {
-    write8(descriptorAddress + 5, ((descriptorHigh >>> 8) | 1) & 0xFF);
+    systemWrite8(descriptorAddress + 5, ((descriptorHigh >>> 8) | 1) & 0xFF);
     descriptorHigh |= 1 << 8;
   }
 }
@@ -233,7 +243,7 @@ export function loadTaskRegister(selectorIn: u32): void {
   fetchDescriptor(selector, GP, 0);
   if ((descriptorAccess() & 0x1F) != 0x09) raise(GP, errorCode);
   if ((descriptorAccess() & ACCESS_PRESENT) == 0) raise(NP, errorCode);
-  write8(descriptorAddress + 5, ((descriptorHigh >>> 8) | 2) & 0xFF);
+  systemWrite8(descriptorAddress + 5, ((descriptorHigh >>> 8) | 2) & 0xFF);
   trSelector = selector;
   trBase = descriptorBase();
   trLimit = descriptorLimit();

@@ -114,11 +114,13 @@ export let interruptLine: bool = false;
 export let interruptShadow: i32 = 0;
 // EFLAGS.TF as last written.
 export let trapFlag: bool = false;
+// A page fault recorded but not yet delivered (restart.ts).
+export let pageFaultPending: bool = false;
 // Any of the above: one test per instruction for the rare paths.
 export let attention: bool = false;
 
 export function updateAttention(): void {
-  attention = interruptLine || interruptShadow > 0 || trapFlag;
+  attention = interruptLine || interruptShadow > 0 || trapFlag || pageFaultPending;
 }
 export function setInterruptLine(level: bool): void {
   interruptLine = level;

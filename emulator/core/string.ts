@@ -18,7 +18,7 @@ import { getDF, getZF } from "./flags";
 import { addressSize, repPrefix, dataSegment } from "./decode";
 import {
   eip, instructionStart, reg32, setReg32, reg16, setReg16, getReg, setReg, segBase, ES, ECX, EDX, ESI, EDI,
-  EAX, budget, consumeBudget,
+  EAX, budget, consumeBudget, pageFaultPending,
 } from "./state";
 
 export const MOVS = 0, STOS = 1, LODS = 2, CMPS = 3, SCAS = 4, INS = 5, OUTS = 6;
@@ -101,6 +101,7 @@ export function stringOp(kind: i32, size: i32): void {
       continue;
     }
     iterate(kind, size, step);
+    if (pageFaultPending) return; // the iteration is void; the run loop rewinds to it
     setIndexReg(ECX, count - 1);
     if (count - 1 == 0) return;
     if (compares && getZF() != continueWhileZero) return;

@@ -158,7 +158,7 @@ describe('REP string instructions are interruptible and restartable', () => {
 });
 
 describe('system-facing instructions', () => {
-  it('CPUID describes an i686 with exactly TSC, MSR, CX8 and CMOV', () => {
+  it('CPUID describes an i686 with exactly PSE, TSC, MSR, CX8, PGE and CMOV', () => {
     load([0x31, 0xc0, 0x0f, 0xa2]);
     cpu.run(2);
     const vendor = Buffer.alloc(12);
@@ -170,7 +170,7 @@ describe('system-facing instructions', () => {
     load([0xb8, 1, 0, 0, 0, 0x0f, 0xa2]);
     cpu.run(2);
     expect((cpu.getReg(Reg.EAX) >> 8) & 0xf).toBe(6);
-    expect(cpu.getReg(Reg.EDX)).toBe((1 << 4) | (1 << 5) | (1 << 8) | (1 << 15));
+    expect(cpu.getReg(Reg.EDX)).toBe((1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 13) | (1 << 15));
   });
 
   it('RDTSC counts executed instructions; WRMSR 0x10 sets it; other MSRs #GP(0)', () => {
@@ -187,7 +187,7 @@ describe('system-facing instructions', () => {
   it.each([
     ['CR0.PG without PE', [0xb8, 0, 0, 0, 0x80, 0x0f, 0x22, 0xc0]],        // mov eax,0x80000000; mov cr0,eax
     ['CR0.NW without CD', [0xb8, 0x11, 0, 0, 0x20, 0x0f, 0x22, 0xc0]],     // mov eax,0x20000011; mov cr0,eax
-    ['a CR4 bit of a feature CPUID does not report', [0xb8, 0x10, 0, 0, 0, 0x0f, 0x22, 0xe0]], // PSE
+    ['a CR4 bit of a feature CPUID does not report', [0xb8, 0x20, 0, 0, 0, 0x0f, 0x22, 0xe0]], // PAE
   ])('MOV to a control register: %s is #GP(0)', (_what, bytes) => {
     load(bytes);
     expect(cpu.run(2)).toMatchObject({ reason: 'exception', vector: 13, errorCode: 0, eip: CODE + 5 });
