@@ -16,6 +16,7 @@ import { allocateCodePages, noteWrite } from "./blocks";
 import { fastTranslate } from "./tlb";
 import { translateSlow } from "./paging";
 import { userAccess, beginImplicitSupervisor, endImplicitSupervisor } from "./restart";
+import { pageFaultPending } from "./state";
 
 export let ramBase: usize = 0; // where physical address 0 lives in wasm memory
 export let ramSize: u32 = 0;
@@ -122,6 +123,7 @@ function writeSplit(linear: u32, v: u32, bytes: u32): void {
   const second = (linear | 0xFFF) + 1;
   const p0 = translate(linear, ACCESS_WRITE);
   const p1 = translate(second, ACCESS_WRITE);
+  if (pageFaultPending) return; // the second page faulted: the first stays untouched
   const firstBytes = second - linear;
   for (let i: u32 = 0; i < bytes; i++) {
     const b = v >>> (i << 3);

@@ -8,6 +8,17 @@
 //   host second, in MB/s (10^6 bytes).
 // - bench-timer: 20,000 IRQ0s from the 8254 at 10 kHz taken while the guest
 //   does integer work with IF=1: the rate is interrupts per host second.
+// - bench-paging-off / bench-paging-on: one kernel (bench-paging), the same
+//   TLB-friendly integer/memory loop over 32 KiB with paging off (`paging=0`)
+//   or on (`paging=1`, identity-mapped with 4 KiB pages): the rate is MIPS,
+//   and on/off is the cost of paging when the TLB hits.
+// - bench-stride: paging on, one access per page over 1024 pages (4 MiB) in
+//   turn, so a TLB of tens of entries misses on nearly every access: MIPS.
+// - bench-cr3: paging on, CR3 reloaded (alternating two page directories)
+//   every ~1,000 instructions of loop work: MIPS; it prints the CR3 loads.
+// - bench-pagefault: paging on, a read of a not-present page whose #PF
+//   handler sets P, then P cleared again, 1,000,000 times: the rate is page
+//   fault round trips per host second.
 //
 // Each run is deterministic (virtual time depends only on the instructions
 // retired), so every run of a workload retires the same instructions.
@@ -18,8 +29,34 @@ import { enterMultiboot, loadMultiboot } from './multiboot.js';
 
 const MiB = 1024 * 1024;
 
-export const MACHINE_WORKLOADS = ['bench-disk', 'bench-timer'] as const;
+export const MACHINE_WORKLOADS = [
+  'bench-disk',
+  'bench-timer',
+  'bench-paging-off',
+  'bench-paging-on',
+  'bench-stride',
+  'bench-cr3',
+  'bench-pagefault',
+] as const;
 export type MachineWorkload = (typeof MACHINE_WORKLOADS)[number];
+
+export type MachineRateUnit = 'MB/s' | 'interrupts/s' | 'MIPS' | 'faults/s';
+
+/** Each workload's kernel (build/guests/<kernel>.elf), the command line it always gets, and its rate's unit. */
+export const MACHINE_WORKLOAD_SPECS: Record<MachineWorkload, { kernel: string; cmdline?: string; rateUnit: MachineRateUnit }> = {
+  'bench-disk': { kernel: 'bench-disk', rateUnit: 'MB/s' },
+  'bench-timer': { kernel: 'bench-timer', rateUnit: 'interrupts/s' },
+  'bench-paging-off': { kernel: 'bench-paging', cmdline: 'paging=0', rateUnit: 'MIPS' },
+  'bench-paging-on': { kernel: 'bench-paging', cmdline: 'paging=1', rateUnit: 'MIPS' },
+  'bench-stride': { kernel: 'bench-stride', rateUnit: 'MIPS' },
+  'bench-cr3': { kernel: 'bench-cr3', rateUnit: 'MIPS' },
+  'bench-pagefault': { kernel: 'bench-pagefault', rateUnit: 'faults/s' },
+};
+
+/** The kernel file a workload runs, relative to the package root. */
+export function machineWorkloadKernel(name: MachineWorkload): string[] {
+  return ['build', 'guests', `${MACHINE_WORKLOAD_SPECS[name].kernel}.elf`];
+}
 
 /** bench-disk's disk: 33 MiB of zeros (32 MiB of data and room to spare), never written to a file. */
 export const BENCH_DISK_IMAGE_BYTES = 33 * MiB;
@@ -27,7 +64,10 @@ export const BENCH_DISK_IMAGE_BYTES = 33 * MiB;
 export interface MachineWorkloadOptions {
   ramBytes: number;
   translate?: boolean;
-  /** Multiboot command line after the kernel's name (`mib=N`, `ticks=N`); default none: the full-size run. */
+  /**
+   * Multiboot command line after the kernel's name and the workload's own options (`paging=1` for
+   * bench-paging-on): `mib=N`, `ticks=N`, `passes=N`, `steps=N`, `loads=N`, `faults=N`; default none: the full-size run.
+   */
   cmdline?: string;
   maxInstructions?: number;
 }
@@ -42,13 +82,23 @@ export interface MachineWorkloadRun {
   instructions: number;
   /** Host time of Machine.run() alone (not the machine's creation or the kernel's loading). */
   hostSeconds: number;
-  /** MB/s (10^6 bytes written + read per host second) for bench-disk; interrupts per host second for bench-timer. */
+  /**
+   * MB/s (10^6 bytes written + read per host second) for bench-disk; interrupts per host second for
+   * bench-timer; page faults per host second for bench-pagefault; guest MIPS for the other paging workloads.
+   */
   rate: number;
-  rateUnit: 'MB/s' | 'interrupts/s';
+  rateUnit: MachineRateUnit;
+  /** The paging workloads: false when the guest found CR0.PG set but linear addresses untranslated (a core without the MMU). */
+  pagingInEffect?: boolean;
+  /** bench-cr3: the CR3 loads it made. */
+  cr3Loads?: number;
+  /** bench-pagefault: the page faults its handler took. */
+  faults?: number;
 }
 
 /** Boots one machine workload's kernel on a fresh machine and runs it to its exit; throws unless it exits with 0 and prints a checksum. */
 export async function runMachineWorkload(name: MachineWorkload, kernel: Uint8Array, opts: MachineWorkloadOptions): Promise<MachineWorkloadRun> {
+  const spec = MACHINE_WORKLOAD_SPECS[name];
   const out = new Collector();
   const disk = name === 'bench-disk';
   const machine = await Machine.create({
@@ -58,7 +108,8 @@ export async function runMachineWorkload(name: MachineWorkload, kernel: Uint8Arr
     diskLatencyNs: 0, // the emulator's speed, not a simulated disk's
     translate: opts.translate,
   });
-  enterMultiboot(machine.cpu, loadMultiboot(kernel, machine.ram, { kernelName: `${name}.elf`, cmdline: opts.cmdline }));
+  const cmdline = [spec.cmdline, opts.cmdline].filter((s) => s).join(' ') || undefined;
+  enterMultiboot(machine.cpu, loadMultiboot(kernel, machine.ram, { kernelName: `${spec.kernel}.elf`, cmdline }));
   const start = performance.now();
   const result = await machine.run({ maxInstructions: opts.maxInstructions });
   const hostSeconds = (performance.now() - start) / 1000;
@@ -68,22 +119,34 @@ export async function runMachineWorkload(name: MachineWorkload, kernel: Uint8Arr
   if (result.exitStatus !== 0) throw new Error(`${name} exited with status ${result.exitStatus} (output: ${printed})`);
   const checksum = /checksum ([0-9a-f]{8})/.exec(output)?.[1];
   if (!checksum) throw new Error(`${name} printed no checksum (output: ${printed})`);
-  let rate: number;
-  if (disk) {
-    const m = /written (\d+) read (\d+)/.exec(output);
-    if (!m) throw new Error(`${name} did not print the bytes it moved (output: ${printed})`);
-    rate = (Number(m[1]) + Number(m[2])) / hostSeconds / 1e6;
-  } else {
-    rate = result.trace.interrupts / hostSeconds;
-  }
-  return {
+  const run: MachineWorkloadRun = {
     name,
     result,
     output,
     checksum,
     instructions: result.instructions,
     hostSeconds,
-    rate,
-    rateUnit: disk ? 'MB/s' : 'interrupts/s',
+    rate: result.instructions / hostSeconds / 1e6,
+    rateUnit: spec.rateUnit,
   };
+  if (disk) {
+    const m = /written (\d+) read (\d+)/.exec(output);
+    if (!m) throw new Error(`${name} did not print the bytes it moved (output: ${printed})`);
+    run.rate = (Number(m[1]) + Number(m[2])) / hostSeconds / 1e6;
+  } else if (name === 'bench-timer') {
+    run.rate = result.trace.interrupts / hostSeconds;
+  } else if (name !== 'bench-paging-off') {
+    run.pagingInEffect = !output.includes('note: paging is not in effect');
+  }
+  if (name === 'bench-cr3') {
+    const m = /cr3 loads (\d+)/.exec(output);
+    if (!m) throw new Error(`${name} did not print its CR3 loads (output: ${printed})`);
+    run.cr3Loads = Number(m[1]);
+  } else if (name === 'bench-pagefault') {
+    const m = /faults (\d+)/.exec(output);
+    if (!m) throw new Error(`${name} did not print the faults it took (output: ${printed})`);
+    run.faults = Number(m[1]);
+    run.rate = run.faults / hostSeconds;
+  }
+  return run;
 }

@@ -8,7 +8,7 @@ import { basename, join, relative } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { runBareMetal, type BareMetalResult } from './baremetal.js';
 import { Collector, stdoutSink } from './output.js';
-import { MACHINE_WORKLOADS, runMachineWorkload } from './bench.js';
+import { MACHINE_WORKLOADS, machineWorkloadKernel, runMachineWorkload, type MachineWorkload } from './bench.js';
 import { packageRoot } from './cpu.js';
 import { checkDiskImage, DiskImage, Machine, parseMemorySize } from './machine.js';
 import { enterMultiboot, loadMultiboot, BOOT_DEVICE_HDA } from './multiboot.js';
@@ -145,10 +145,13 @@ async function bench(opts: { runs: number; ram: number; translate: boolean }): P
   }
 
   // Multiboot kernels on the whole PC (emulator/host/bench.ts): devices and interrupts as well as the CPU.
-  const kernels = MACHINE_WORKLOADS.map((name) => ({ name, elf: readArtifact('build', 'guests', `${name}.elf`) }));
+  const kernels = MACHINE_WORKLOADS.map((name) => ({ name, elf: readArtifact(...machineWorkloadKernel(name)) }));
   console.log('\nMachine workloads (Multiboot kernels on the whole PC; bench-disk: 33 MiB disk in memory, no disk latency):');
   const mHeader = ['workload', 'instructions', 'median MIPS', 'min MIPS', 'max MIPS', 'median rate', 'checksum'];
-  const mWidths = [14, 14, 12, 10, 10, 18, 10];
+  const mWidths = [16, 14, 12, 10, 10, 18, 10];
+  const medianMips = new Map<MachineWorkload, number>();
+  const notes: string[] = [];
+  let pagingIgnored = false;
   const mRow = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(mWidths[i]!) : c.padStart(mWidths[i]!))).join('  ');
   console.log(mRow(mHeader));
   console.log(mRow(mWidths.map((w) => '-'.repeat(w))));
@@ -158,6 +161,7 @@ async function bench(opts: { runs: number; ram: number; translate: boolean }): P
     let instructions = 0;
     let checksum = '';
     let unit = '';
+    let counts = '';
     for (let i = 0; i < opts.runs; i++) {
       const r = await runMachineWorkload(name, elf, {
         ramBytes: opts.ram * 1024 * 1024,
@@ -170,12 +174,25 @@ async function bench(opts: { runs: number; ram: number; translate: boolean }): P
       }
       checksum = r.checksum;
       instructions = r.instructions;
-      unit = r.rateUnit === 'MB/s' ? 'MB/s' : 'irq/s';
+      unit = r.rateUnit;
       speeds.push(r.instructions / r.hostSeconds / 1e6);
       rates.push(r.rate);
+      if (r.pagingInEffect === false) pagingIgnored = true;
+      if (r.cr3Loads !== undefined) {
+        const every = fmtInt(Math.round(r.instructions / Math.max(r.cr3Loads, 1)));
+        counts = `${name}: ${fmtInt(r.cr3Loads)} CR3 loads per run (one per ${every} instructions)`;
+      }
+      if (r.faults !== undefined) counts = `${name}: ${fmtInt(r.faults)} page faults per run`;
     }
     const rate = median(rates);
-    const rateText = unit === 'MB/s' ? `${rate.toFixed(1)} MB/s` : `${fmtInt(Math.round(rate))} irq/s`;
+    medianMips.set(name, median(speeds));
+    if (counts) notes.push(counts);
+    const rateText =
+      unit === 'MB/s'
+        ? `${rate.toFixed(1)} MB/s`
+        : unit === 'MIPS'
+          ? `${rate.toFixed(1)} MIPS`
+          : `${fmtInt(Math.round(rate))} ${unit === 'faults/s' ? 'faults/s' : 'irq/s'}`;
     console.log(
       mRow([
         name,
@@ -187,6 +204,13 @@ async function bench(opts: { runs: number; ram: number; translate: boolean }): P
         checksum,
       ]),
     );
+  }
+  const off = medianMips.get('bench-paging-off');
+  const on = medianMips.get('bench-paging-on');
+  if (off && on) console.log(`\nbench-paging: paging on / off = ${((on / off) * 100).toFixed(1)}% of the median MIPS (target: at least 80%)`);
+  for (const note of notes) console.log(note);
+  if (pagingIgnored) {
+    console.log('note: paging is not in effect in this core (CR0.PG set, linear = physical): the paging workloads ran identity-mapped without a TLB');
   }
 }
 
@@ -368,7 +392,9 @@ program
 
 program
   .command('bench')
-  .description('run the bench workloads and report guest MIPS (instructions retired / host second), MB/s (disk) and interrupts/s (timer)')
+  .description(
+    'run the bench workloads and report guest MIPS (instructions retired / host second), MB/s (disk), interrupts/s (timer) and page faults/s',
+  )
   .option('--runs <N>', 'runs per workload', runsOption, 5)
   .option('--ram <MiB>', 'guest RAM in MiB', ramOption, DEFAULT_RAM_MIB)
   .option('--no-translate', 'interpret every instruction (measures the interpreter alone)')

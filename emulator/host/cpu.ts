@@ -79,11 +79,66 @@ interface CoreExports {
   addIdleCycles(n: number): void;
   getInterruptsEnabled(): number;
   getTranslateRequest(): number;
+  getTranslateRequestPhysical(): number;
   discardAllBlocks(): void;
+  walk(directory: number, linear: number, access: number, user: boolean): number;
+  isPagingEnabled(): number;
+  setTlbGeometry(tlb: number, entries: number, ways: number): number;
+  tlbEntries(tlb: number): number;
+  tlbWays(tlb: number): number;
+  tlbEntryPage(tlb: number, index: number): number;
+  tlbEntryFrame(tlb: number, index: number): number;
+  tlbEntryFlags(tlb: number, index: number): number;
+  tlbCounter(which: number): number;
+  resetTlbCounters(): void;
+}
+
+/** The four TLBs, in the core's order. */
+export const TLB_NAMES = ['code-4k', 'code-4m', 'data-4k', 'data-4m'] as const;
+export type TlbName = (typeof TLB_NAMES)[number];
+
+export interface TlbGeometry { entries: number; ways: number }
+
+/** One cached translation. */
+export interface TlbEntry {
+  tlb: TlbName;
+  /** Index of the entry within its TLB (set * ways + way). */
+  index: number;
+  /** The linear address of the page it translates (4 KiB or 4 MiB aligned). */
+  linear: number;
+  /** The physical address of the frame. */
+  physical: number;
+  user: boolean;
+  writable: boolean;
+  dirty: boolean;
+  global: boolean;
+}
+
+export const TLB_COUNTER_NAMES = ['hits', 'misses', 'walks', 'accessedDirtyUpdates', 'fullFlushes', 'pageFlushes', 'evictions', 'pageFaults'] as const;
+export type TlbCounters = Record<(typeof TLB_COUNTER_NAMES)[number] | 'lookups', number>;
+
+export type AccessKind = 'read' | 'write' | 'fetch';
+const ACCESS_CODES: Record<AccessKind, number> = { read: 0, write: 1, fetch: 2 };
+
+/** A page walk as the MMU would do it now, with no side effects. */
+export interface PageWalk {
+  linear: number;
+  directory: number;
+  pdeAddress: number;
+  pde: number;
+  /** Absent for a 4 MiB page and when the walk stopped at a not-present PDE. */
+  pteAddress?: number;
+  pte?: number;
+  /** The physical address, when the entries map the page (even if the access is denied). */
+  physical?: number;
+  large: boolean;
+  /** The #PF error code the access would raise; absent when it would succeed. */
+  faultCode?: number;
 }
 
 const STOP_REASONS: RunResult['reason'][] = ['budget', 'halt', 'stopped'];
 const STOP_TRANSLATE = 3;
+const STOP_TRIPLE_FAULT = 4;
 
 // Flat 4 GiB segments: access byte P=1, S=1, type (code: execute/read, data:
 // read/write, both accessed), G=1, D/B=1.
@@ -241,8 +296,13 @@ export class Cpu {
         continue; // delivered through the IDT: the handler runs on
       }
       // The core stops to have a hot block translated, then goes on.
-      if (result === STOP_TRANSLATE) this.translator.translate(this.core.getTranslateRequest());
-      else return { reason: STOP_REASONS[result]!, eip: this.eip };
+      if (result === STOP_TRANSLATE) {
+        this.translator.translate(this.core.getTranslateRequest() >>> 0, this.core.getTranslateRequestPhysical() >>> 0);
+      } else if (result === STOP_TRIPLE_FAULT) {
+        return { reason: 'triple-fault', vector: 14, eip: this.eip };
+      } else {
+        return { reason: STOP_REASONS[result]!, eip: this.eip };
+      }
     }
   }
 
@@ -250,6 +310,67 @@ export class Cpu {
   translateNow(eip: number): boolean {
     return this.translator.translate(eip >>> 0);
   }
+
+  // ---- the MMU (nothing here changes what the guest sees) ----
+
+  get pagingEnabled(): boolean { return this.core.isPagingEnabled() !== 0; }
+
+  /**
+   * Walks `linear` through the page tables at `directory` (default CR3) as an
+   * access of `access` kind from user or supervisor mode would, under the
+   * current CR0.WP and CR4, without setting A/D bits or touching the TLB.
+   */
+  walk(linear: number, opts: { directory?: number; access?: AccessKind; user?: boolean } = {}): PageWalk {
+    const directory = (opts.directory ?? this.getCr(3)) >>> 0;
+    const at = this.core.walk(directory, linear >>> 0, ACCESS_CODES[opts.access ?? 'read'], opts.user ?? false);
+    const words = new Uint32Array(this.core.memory.buffer, at, 6);
+    const [pdeAddress, pde, pteAddress, pte, physical, fault] = words as unknown as number[];
+    const large = (pde! & 1) !== 0 && (pde! & 0x80) !== 0 && (this.getCr(4) & 0x10) !== 0;
+    const walk: PageWalk = { linear: linear >>> 0, directory, pdeAddress: pdeAddress!, pde: pde!, large };
+    if (pteAddress !== 0) { walk.pteAddress = pteAddress!; walk.pte = pte!; }
+    const mapped = (pde! & 1) !== 0 && (large || (pte! & 1) !== 0);
+    if (mapped) walk.physical = physical!;
+    if (fault !== 0xffffffff) walk.faultCode = fault!;
+    return walk;
+  }
+
+  /** Sets one TLB's size; false if `ways` does not divide `entries` into a power of two of sets (at most 1024 entries). Flushes every TLB. */
+  setTlbGeometry(tlb: TlbName, geometry: TlbGeometry): boolean {
+    return this.core.setTlbGeometry(TLB_NAMES.indexOf(tlb), geometry.entries, geometry.ways) !== 0;
+  }
+
+  tlbGeometry(tlb: TlbName): TlbGeometry {
+    const i = TLB_NAMES.indexOf(tlb);
+    return { entries: this.core.tlbEntries(i), ways: this.core.tlbWays(i) };
+  }
+
+  /** The valid entries of every TLB. */
+  tlbEntries(): TlbEntry[] {
+    const entries: TlbEntry[] = [];
+    TLB_NAMES.forEach((tlb, i) => {
+      const n = this.core.tlbEntries(i);
+      for (let index = 0; index < n; index++) {
+        const flags = this.core.tlbEntryFlags(i, index);
+        if ((flags & 1) === 0) continue;
+        const shift = i % 2 === 1 ? 22 : 12;
+        entries.push({
+          tlb, index,
+          linear: (this.core.tlbEntryPage(i, index) * 2 ** shift) >>> 0,
+          physical: this.core.tlbEntryFrame(i, index) >>> 0,
+          user: (flags & 2) !== 0, writable: (flags & 4) !== 0, dirty: (flags & 8) !== 0, global: (flags & 16) !== 0,
+        });
+      }
+    });
+    return entries;
+  }
+
+  tlbCounters(): TlbCounters {
+    const c = Object.fromEntries(TLB_COUNTER_NAMES.map((name, i) => [name, this.core.tlbCounter(i)])) as TlbCounters;
+    c.lookups = c.hits + c.misses;
+    return c;
+  }
+
+  resetTlbCounters(): void { this.core.resetTlbCounters(); }
 
   /** Blocks compiled to wasm so far. */
   get blocksTranslated(): number { return this.translator.blocksTranslated; }

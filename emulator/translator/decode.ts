@@ -81,12 +81,16 @@ function acceptsModrm(opcode: number, reg: number, isMemory: boolean): boolean {
   }
 }
 
-/** Decodes one translatable instruction at `address`, or returns null. `end` bounds the bytes it may use. */
-export function decodeInstruction(ram: Uint8Array, address: number, end: number): Instruction | null {
+/**
+ * Decodes one translatable instruction at EIP `address`, or returns null.
+ * `end` bounds the EIPs it may use; the byte at EIP `e` is `ram[e - delta]`
+ * (delta: EIP minus physical address, 0 with paging off).
+ */
+export function decodeInstruction(ram: Uint8Array, address: number, end: number, delta = 0): Instruction | null {
   let at = address;
-  const byte = (): number => { if (at >= end) throw RangeError(); return ram[at++]!; };
+  const byte = (): number => { if (at >= end) throw RangeError(); return ram[at++ - delta]!; };
   const signed8 = (): number => (byte() << 24) >> 24;
-  const word32 = (): number => { const v = ram[at]! | (ram[at + 1]! << 8) | (ram[at + 2]! << 16) | (ram[at + 3]! << 24); byte(); byte(); byte(); byte(); return v | 0; };
+  const word32 = (): number => { const v = byte() | (byte() << 8) | (byte() << 16) | (byte() << 24); return v | 0; };
   try {
     let opcode = byte();
     let form: Form | null;

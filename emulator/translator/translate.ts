@@ -14,7 +14,7 @@
 import { Code, Op, moduleBytes, VOID_BLOCK, type FunctionImport } from './wasm.js';
 import { decodeInstruction, SEG_SS, type Instruction, type MemoryOperand } from './decode.js';
 
-const GLOBALS = ['eip', 'instructionStart', 'budget', 'blockBoundary', 'codeModified',
+const GLOBALS = ['eip', 'instructionStart', 'budget', 'blockBoundary', 'codeModified', 'pageFaultPending',
   'lazyOp', 'lazyDst', 'lazySrc', 'lazyRes', 'lazySize'] as const;
 const G = Object.fromEntries(GLOBALS.map((g, i) => [g, i])) as Record<(typeof GLOBALS)[number], number>;
 
@@ -86,6 +86,15 @@ class BlockWriter {
 
   read(size: Size, seg: number, offsetLocal: number): void {
     this.c.i32(size).i32(seg).local(Op.LocalGet, offsetLocal).call(F.read);
+    this.leaveOnPageFault();
+  }
+
+  /**
+   * After an access: a page fault leaves the block at once (the run loop
+   * rewinds the instruction and delivers #PF; see core/restart.ts).
+   */
+  private leaveOnPageFault(): void {
+    this.c.global(Op.GlobalGet, G.pageFaultPending).op(Op.If, VOID_BLOCK, Op.Return, Op.End);
   }
 
   /** Did the instruction being translated write memory? */
@@ -94,6 +103,7 @@ class BlockWriter {
   /** A checked write (the instruction then ends with a self-modifying-code check). */
   write(size: Size, seg: number, offsetLocal: number, valueLocal: number): void {
     this.c.i32(size).i32(seg).local(Op.LocalGet, offsetLocal).local(Op.LocalGet, valueLocal).call(F.write);
+    this.leaveOnPageFault();
     this.wroteMemory = true;
   }
 
@@ -461,7 +471,7 @@ interface CompiledBlock { index: number; bytes: Uint8Array; length: number }
 
 export class Translator {
   private readonly imports: WebAssembly.Imports;
-  private readonly compiled = new Map<number, CompiledBlock>();
+  private readonly compiled = new Map<string, CompiledBlock>();
   blocksTranslated = 0;
 
   constructor(
@@ -476,24 +486,26 @@ export class Translator {
   }
 
   /**
-   * Translates the block at `eip` (paging is off: EIP is the physical
-   * address) and installs it; false when its first instruction is not
-   * translatable (the core then stops asking for it).
+   * Translates the block at `eip`, whose first byte is at `physical`, and
+   * installs it; false when its first instruction is not translatable (the
+   * core then stops asking for it). A block stays within its page.
    */
-  translate(eip: number): boolean {
-    const known = this.compiled.get(eip);
-    if (known && sameBytes(this.ram, eip, known.bytes)) {
-      this.core.installBlock(eip, known.index, known.length, eip, eip + known.bytes.length - 1);
+  translate(eip: number, physical = eip): boolean {
+    const key = `${eip}:${physical}`;
+    const known = this.compiled.get(key);
+    if (known && sameBytes(this.ram, physical, known.bytes)) {
+      this.core.installBlock(eip, known.index, known.length, physical, physical + known.bytes.length - 1);
       return true;
     }
-    const pageEnd = Math.min((eip & ~0xfff) + 0x1000, this.ram.length);
+    const delta = eip - physical;
+    const pageEnd = Math.min((eip - (eip & 0xfff)) + 0x1000, this.ram.length + delta);
     const w = new BlockWriter(this.core.regsPointer());
     w.c.i32(0).global(Op.GlobalSet, G.codeModified);
     let at = eip;
     let count = 0;
     let ended = false;
     while (count < MAX_INSTRUCTIONS && !ended) {
-      const insn = at < pageEnd ? decodeInstruction(this.ram, at, pageEnd) : null;
+      const insn = at < pageEnd ? decodeInstruction(this.ram, at, pageEnd, delta) : null;
       if (!insn) break;
       w.wroteMemory = false;
       ended = translateInstruction(w, insn);
@@ -502,7 +514,7 @@ export class Translator {
       at = insn.next;
     }
     if (count === 0) {
-      this.core.installBlock(eip, this.core.untranslatable(), 0, eip, eip);
+      this.core.installBlock(eip, this.core.untranslatable(), 0, physical, physical);
       return false;
     }
     if (!ended) w.exit(at);
@@ -510,8 +522,8 @@ export class Translator {
     const instance = new WebAssembly.Instance(module, this.imports);
     const index = known?.index ?? this.table.grow(1);
     this.table.set(index, instance.exports.block as () => void);
-    this.compiled.set(eip, { index, bytes: this.ram.slice(eip, at), length: count });
-    this.core.installBlock(eip, index, count, eip, at - 1);
+    this.compiled.set(key, { index, bytes: this.ram.slice(physical, at - delta), length: count });
+    this.core.installBlock(eip, index, count, physical, at - delta - 1);
     this.blocksTranslated++;
     return true;
   }
