@@ -133,8 +133,11 @@ function writeSplit(linear: u32, v: u32, bytes: u32): void {
 }
 
 // Checks that a whole range is writable before an instruction that writes it
-// piecewise (PUSHA, ENTER) starts, so a fault part way leaves nothing behind.
+// piecewise (PUSHA, ENTER, interrupt delivery) starts, so a fault part way
+// leaves nothing behind. Those push downwards, so the top dword goes first:
+// a fault reports the address of the first push, as the pushes would have.
 export function probeWrite(linear: u32, bytes: u32): void {
+  if (bytes >= 4) translate(linear + bytes - 4, ACCESS_WRITE);
   translate(linear, ACCESS_WRITE);
   translate(linear + bytes - 1, ACCESS_WRITE);
 }
