@@ -5,6 +5,16 @@
 // here); the `mib=N` / `ticks=N` command-line options are checked on small
 // runs.
 //
+// The paging workloads (bench-paging.c with paging=0 and paging=1,
+// bench-stride.c, bench-cr3.c, bench-pagefault.c) run at a small size only
+// (a command-line option): the checksum is recomputed here, the interpreter
+// alone gives the same run, and QEMU (the reference: paging, TLB flushes and
+// #PF done right) prints the same line. A core that ignores CR0.PG runs them
+// identity-mapped with the same checksums, prints a `note: paging is not in
+// effect` line and takes no page faults; the comparison with QEMU allows that
+// (and only that) until the MMU is in. QEMU's runs skip without
+// qemu-system-i386, and fail then with ATLAS386_REQUIRE_TOOLS=1.
+//
 // Needs `npm run build` first (npm test does it through pretest), which
 // builds build/guests/*.elf.
 
@@ -12,14 +22,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runMachineWorkload, type MachineWorkload } from '../emulator/host/bench.js';
+import {
+  MACHINE_WORKLOAD_SPECS,
+  machineWorkloadKernel,
+  runMachineWorkload,
+  type MachineWorkload,
+  type MachineWorkloadRun,
+} from '../emulator/host/bench.js';
+import { hasQemu, runKernelOnQemu } from './guests/run.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
 const ramBytes = 32 * MiB;
 
 function kernel(name: MachineWorkload): Uint8Array {
-  const file = join(root, 'build', 'guests', `${name}.elf`);
+  const file = join(root, ...machineWorkloadKernel(name));
   if (!existsSync(file)) throw new Error(`${file} not found: run \`npm run build\` first`);
   return readFileSync(file);
 }
@@ -112,5 +129,147 @@ describe('bench-timer: 8254 at 10 kHz, IRQ0 during integer work', () => {
     const b = await runMachineWorkload('bench-timer', elf, { ramBytes, cmdline: 'ticks=500', translate: false });
     expect(b.instructions).toBe(a.instructions);
     expect(b.result.trace).toEqual(a.result.trace);
+  });
+});
+
+/** bench-paging.c: the checksum after `passes` passes (the same with paging on or off). */
+function pagingChecksum(passes: number): string {
+  const words = 8192;
+  const buf = new Uint32Array(words);
+  for (let k = 0; k < words; k++) buf[k] = Math.imul(k, 0x9e3779b1);
+  let acc = 0x811c9dc5;
+  let j = 0;
+  for (let p = 0; p < passes; p++) {
+    for (let i = 0; i < words; i++) {
+      const v = buf[i]!;
+      const w = buf[j]!;
+      acc = (Math.imul(acc ^ v, 0x01000193) + w) >>> 0;
+      buf[j] = w + v;
+      j = (j + 1025) & (words - 1);
+    }
+  }
+  return hex(acc);
+}
+
+/** bench-stride.c: the checksum after `steps` rounds over the 1024 pages. */
+function strideChecksum(steps: number): string {
+  const area = new Uint32Array(1024 * 1024);
+  let acc = 1;
+  for (let s = 0; s < steps; s++) {
+    const wo = Math.imul(s, 17) & 1023;
+    let p = 0;
+    for (let k = 0; k < 1024; k++) {
+      const idx = p * 1024 + wo;
+      const v = area[idx]!;
+      acc = (acc + ((v ^ p) >>> 0)) >>> 0;
+      acc = ((acc << 1) | (acc >>> 31)) >>> 0;
+      area[idx] = v + acc;
+      p = (p + 389) & 1023;
+    }
+  }
+  return hex(acc);
+}
+
+/** bench-cr3.c: the checksum after `loads` chunks of work (one CR3 load each). */
+function cr3Checksum(loads: number): string {
+  const words = 4096;
+  const chunk = 50;
+  const buf = new Uint32Array(words);
+  for (let k = 0; k < words; k++) buf[k] = Math.imul(k, 0x9e3779b1);
+  let acc = 0x811c9dc5;
+  for (let n = 0; n < loads; n++) {
+    let i = Math.imul(n, chunk) & (words - 1);
+    for (let k = 0; k < chunk; k++) {
+      const v = buf[i]!;
+      acc = (Math.imul(acc ^ v, 0x01000193) + n) >>> 0;
+      buf[i] = v + (acc >>> 11);
+      i = (i + 33) & (words - 1);
+    }
+  }
+  return hex(acc);
+}
+
+/** bench-pagefault.c: the checksum after `faults` rounds of its loop. */
+function pagefaultChecksum(faults: number): string {
+  let h = 0x9e3779b9;
+  let word = 0;
+  for (let c = faults; c >= 1; c--) {
+    h = (h + word + c) >>> 0;
+    h = ((h << 5) | (h >>> 27)) >>> 0;
+    word = (word + h) >>> 0;
+  }
+  return hex(h);
+}
+
+const qemu = hasQemu();
+const requireTools = process.env.ATLAS386_REQUIRE_TOOLS === '1';
+const NOT_IN_EFFECT = /^[^\n]*: note: paging is not in effect [^\n]*\n/m;
+
+interface PagingCase {
+  name: MachineWorkload;
+  /** The size option, small: a few million instructions at most. */
+  cmdline: string;
+  /** The line the kernel prints (with paging in effect). */
+  line: string;
+}
+
+const pagingCases: PagingCase[] = [
+  { name: 'bench-paging-off', cmdline: 'passes=20', line: `bench-paging: checksum ${pagingChecksum(20)} paging 0 passes 20` },
+  { name: 'bench-paging-on', cmdline: 'passes=20', line: `bench-paging: checksum ${pagingChecksum(20)} paging 1 passes 20` },
+  { name: 'bench-stride', cmdline: 'steps=40', line: `bench-stride: checksum ${strideChecksum(40)} pages 1024 steps 40` },
+  { name: 'bench-cr3', cmdline: 'loads=2000', line: `bench-cr3: checksum ${cr3Checksum(2000)} cr3 loads 2000` },
+  { name: 'bench-pagefault', cmdline: 'faults=5000', line: `bench-pagefault: checksum ${pagefaultChecksum(5000)} faults 5000` },
+];
+
+/** What Atlas386 prints for `line`: the same, or (a core ignoring CR0.PG) the note first and no page faults. */
+function expectPagingOutput(run: MachineWorkloadRun, line: string): void {
+  if (run.pagingInEffect === false) {
+    expect(run.output).toMatch(NOT_IN_EFFECT);
+    expect(run.output.replace(NOT_IN_EFFECT, '')).toBe(`${line.replace(/ faults \d+$/, ' faults 0')}\n`);
+  } else {
+    expect(run.output).toBe(`${line}\n`);
+  }
+}
+
+describe('paging workloads (small sizes): bench-paging off and on, bench-stride, bench-cr3, bench-pagefault', () => {
+  for (const { name, cmdline, line } of pagingCases) {
+    it(`${name} ${cmdline}: prints the checksum of its work; the interpreter alone gives the same run`, async () => {
+      const elf = kernel(name);
+      const a = await runMachineWorkload(name, elf, { ramBytes, cmdline });
+      expect(a.result).toMatchObject({ reason: 'exit', exitStatus: 0 });
+      expectPagingOutput(a, line);
+      expect(a.result.trace.interrupts).toBe(0); // #PF is an exception, not an interrupt
+      if (name === 'bench-paging-off') expect(a.pagingInEffect).toBeUndefined();
+      if (name === 'bench-pagefault') {
+        expect(a.rateUnit).toBe('faults/s');
+        expect(a.faults).toBe(a.pagingInEffect ? 5000 : 0);
+      } else {
+        expect(a.rateUnit).toBe('MIPS');
+      }
+      if (name === 'bench-cr3') expect(a.cr3Loads).toBe(2000);
+      const b = await runMachineWorkload(name, elf, { ramBytes, cmdline, translate: false });
+      expect(b.instructions).toBe(a.instructions);
+      expect(b.output).toBe(a.output);
+    });
+  }
+
+  it('bench-paging retires about the same instructions with paging on as off (the set-up aside)', async () => {
+    const off = await runMachineWorkload('bench-paging-off', kernel('bench-paging-off'), { ramBytes, cmdline: 'passes=20' });
+    const on = await runMachineWorkload('bench-paging-on', kernel('bench-paging-on'), { ramBytes, cmdline: 'passes=20' });
+    expect(on.checksum).toBe(off.checksum);
+    expect(on.instructions).toBeGreaterThan(off.instructions);
+    expect(on.instructions - off.instructions).toBeLessThan(100_000); // page tables for 16 MiB and the probe
+  });
+
+  describe.skipIf(!qemu && !requireTools)('on QEMU, the reference', () => {
+    for (const { name, cmdline, line } of pagingCases) {
+      it(`${name} ${cmdline}: QEMU prints the same line`, async () => {
+        const spec = MACHINE_WORKLOAD_SPECS[name];
+        const q = await runKernelOnQemu(spec.kernel, { cmdline: [spec.cmdline, cmdline].filter((s) => s).join(' ') });
+        expect(q.timedOut).toBe(false);
+        expect(q.status).toBe(0);
+        expect(q.output).toBe(`${line}\n`);
+      });
+    }
   });
 });

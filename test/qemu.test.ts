@@ -119,6 +119,36 @@ const expected: Record<GuestName, string[]> = {
     'ATA READ SECTORS beyond the disk: ERR, no data',
     'ATA: the next command after an error succeeds',
   ],
+  paging: [
+    'multiboot handoff (magic, memory info)',
+    'paging on: a linear address reaches its PTE\'s frame',
+    'permissions: a #PF exactly when the SDM says (P, U/S and R/W of PDE and PTE, CPL, CR0.WP)',
+    '#PF error code: P, W/R and U/S as the SDM says, RSVD = 0',
+    '#PF: CR2 = the linear address accessed',
+    '#PF: saved CS:EIP = the faulting instruction (for a fetch, the CALL\'s target)',
+    'data: a read gets the frame\'s dword, a write reaches the frame, a faulting write does not',
+    'A bit: set in the PDE and the PTE by every access that does not fault',
+    'D bit: set in the page\'s entry by a write, not by a read or a fetch, nor by a faulting write',
+    'INVLPG: after a PTE\'s frame changes, INVLPG makes the new frame visible',
+    'INVLPG after clearing P: the read faults, error 0 (not present)',
+    'MOV CR3: a non-global translation is flushed',
+    'global translation (CR4.PGE = 1, G = 1): INVLPG flushes it',
+    'global translation: clearing CR4.PGE flushes it',
+    'PTE made writable without INVLPG: a write succeeds, at the latest after one #PF',
+    'D bit: a read sets A only; the first write after it sets D',
+    'aliases: a write through one linear address is read through the other',
+    'recursive PDE 1023: a PDE read through 0xFFFFF000',
+    'recursive PDE 1023: a PTE read through 0xFFC00000',
+    'recursive PDE 1023: a PTE written through 0xFFC00000 maps the page',
+    'page-crossing read, second page not present: #PF, CR2 = the second page, EAX unchanged',
+    'page-crossing write, second page not present: #PF, CR2 = the second page, the first page not written',
+    'PUSH at ring 3, stack page not present: #PF, CR2 = ESP - 4, ESP unchanged',
+    'CALL at ring 3, stack page not present: #PF, CR2 = ESP - 4, ESP unchanged',
+    'REP MOVSB into a not-present page: #PF after 16 bytes, ECX/ESI/EDI count them, the bytes copied',
+    'REP MOVSD into a not-present page: #PF after 4 dwords, ECX/ESI/EDI count them, the bytes copied',
+    'INT from ring 3, TSS.ESP0\'s page not present: #PF while delivering #PF, so #DF(0)',
+    'CR4.PSE = 0: a PDE\'s PS bit is ignored',
+  ],
 };
 
 function requireQemu(): void {
@@ -147,7 +177,7 @@ describe('test kernels on QEMU', () => {
     if (qemu || requireTools) buildGuests();
   });
 
-  it.skipIf(!qemu && !requireTools).each(['exceptions', 'interrupts', 'serial'] as const)(
+  it.skipIf(!qemu && !requireTools).each(['exceptions', 'interrupts', 'serial', 'paging'] as const)(
     '%s prints only PASS lines and exits with status 0',
     async (name) => {
       requireQemu();
@@ -182,7 +212,7 @@ describe('test kernels on QEMU', () => {
 
   it.skipIf(!qemu && !requireTools)('the serial output is the same on every run', async () => {
     requireQemu();
-    for (const name of ['exceptions', 'interrupts', 'serial', 'disk'] as const) {
+    for (const name of ['exceptions', 'interrupts', 'serial', 'disk', 'paging'] as const) {
       const [a, b] = [await runOnQemu(name), await runOnQemu(name)];
       expect(a.serial.equals(b.serial), name).toBe(true);
     }

@@ -20,6 +20,7 @@ export const guests = {
   interrupts: { disk: false },
   serial: { disk: false },
   disk: { disk: true },
+  paging: { disk: false },
 } as const;
 export type GuestName = keyof typeof guests;
 
@@ -74,8 +75,14 @@ export function guestElf(name: GuestName): string {
  * late 8254 ticks in bursts, and the interrupts kernel's rate checks fail.
  */
 export function qemuArgs(name: GuestName, diskImage?: string): string[] {
-  const args = [
-    '-kernel', guestElf(name),
+  const args = ['-kernel', guestElf(name), ...qemuMachineArgs()];
+  if (diskImage !== undefined) args.push('-drive', `file=${diskImage},format=raw,if=ide,index=0`);
+  return args;
+}
+
+/** qemuArgs without the kernel and the disk: 32 MiB, instruction-counted clock, COM1 on stdio, isa-debug-exit. */
+function qemuMachineArgs(): string[] {
+  return [
     '-m', '32',
     '-icount', 'shift=3,sleep=off',
     '-serial', 'stdio',
@@ -84,8 +91,6 @@ export function qemuArgs(name: GuestName, diskImage?: string): string[] {
     '-no-reboot',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];
-  if (diskImage !== undefined) args.push('-drive', `file=${diskImage},format=raw,if=ide,index=0`);
-  return args;
 }
 
 export interface QemuRun {
@@ -121,40 +126,52 @@ export async function runOnQemu(name: GuestName, options: QemuOptions = {}): Pro
     makeDiskImage(disk);
   }
   try {
-    return await new Promise<QemuRun>((resolve, reject) => {
-      const child = spawn(QEMU, qemuArgs(name, guests[name].disk ? disk : undefined), {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, timeoutMs);
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stderr.on('data', (c: Buffer) => err.push(c));
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        const serial = Buffer.concat(out);
-        const status = !timedOut && code !== null && (code & 1) === 1 ? code >> 1 : null;
-        resolve({
-          serial,
-          output: serial.toString('latin1'),
-          exitCode: code,
-          status,
-          timedOut,
-          stderr: Buffer.concat(err).toString('utf8'),
-        });
-      });
-    });
+    return await spawnQemu(qemuArgs(name, guests[name].disk ? disk : undefined), timeoutMs);
   } finally {
     if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs any kernel of build/guests/ (`bench-paging`, ...; no disk) on QEMU with `-append cmdline`, as
+ * runOnQemu does the test kernels: for the bench kernels, whose checksums must match Atlas386's.
+ */
+export async function runKernelOnQemu(kernel: string, options: { cmdline?: string; timeoutMs?: number } = {}): Promise<QemuRun> {
+  const args = ['-kernel', join(guestBuildDir, `${kernel}.elf`), ...qemuMachineArgs()];
+  if (options.cmdline !== undefined) args.push('-append', options.cmdline);
+  return spawnQemu(args, options.timeoutMs ?? 30_000);
+}
+
+function spawnQemu(args: string[], timeoutMs: number): Promise<QemuRun> {
+  return new Promise<QemuRun>((resolve, reject) => {
+    const child = spawn(QEMU, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const serial = Buffer.concat(out);
+      const status = !timedOut && code !== null && (code & 1) === 1 ? code >> 1 : null;
+      resolve({
+        serial,
+        output: serial.toString('latin1'),
+        exitCode: code,
+        status,
+        timedOut,
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+  });
 }
 
 /** The serial output of a kernel under QEMU (builds nothing: call buildGuests() first). */
