@@ -65,7 +65,8 @@ export function translateSlow(linear: u32, access: i32, user: bool): u32 {
   const small = access == ACCESS_FETCH ? TLB_CODE_4K : TLB_DATA_4K;
   let tlb = small;
   let index = find(small, linear);
-  if (index < 0) { tlb = small + 1; index = find(tlb, linear); }
+  // (Without CR4.PSE there are no 4 MiB entries: changing PSE flushes.)
+  if (index < 0 && (cr4 & CR4_PSE) != 0) { tlb = small + 1; index = find(tlb, linear); }
   if (index < 0) {
     noteMiss();
     return walk(linear, write, small, user);
@@ -77,7 +78,11 @@ export function translateSlow(linear: u32, access: i32, user: bool): u32 {
     forget(tlb, <u32>index);
     return fault(linear, PF_PROTECTION | errorCode(write, user));
   }
-  if (write && (flags & ENTRY_DIRTY) == 0) return walk(linear, write, small, user);
+  if (write && (flags & ENTRY_DIRTY) == 0) {
+    // The D-bit assist: walk again and cache the result afresh.
+    forget(tlb, <u32>index);
+    return walk(linear, write, small, user);
+  }
   const offsetMask: u32 = tlb == small ? 0xFFF : 0x3FFFFF;
   const physical = entryFrame(tlb, <u32>index) | (linear & offsetMask);
   if (small == TLB_DATA_4K) fastFill(linear, physical, flags, user);

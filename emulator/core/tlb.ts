@@ -32,16 +32,17 @@ export const MAX_TLB_ENTRIES: u32 = 1024;
 export const ENTRY_VALID: u32 = 1, ENTRY_USER: u32 = 2, ENTRY_WRITABLE: u32 = 4,
   ENTRY_DIRTY: u32 = 8, ENTRY_GLOBAL: u32 = 16;
 
-// Per TLB: entries, ways (sets = entries / ways).
-const GEOMETRY: usize = memory.data<u32>([32, 4, 2, 2, 64, 4, 8, 4]);
+// Per TLB: entries, ways, and sets - 1 (the mask that picks a set).
+const GEOMETRY: usize = memory.data<u32>([32, 4, 7, 2, 2, 0, 64, 4, 15, 8, 4, 1]);
 // Entries: page number (linear >> 12, or >> 22 for 4 MiB), physical base, flags.
 const ENTRY_BYTES: u32 = 12;
 const ENTRIES: usize = memory.data(<i32>(TLB_COUNT * MAX_TLB_ENTRIES * ENTRY_BYTES));
 // Per set: the way the next fill replaces.
 const NEXT_WAY: usize = memory.data(<i32>(TLB_COUNT * MAX_TLB_ENTRIES));
 
-@inline function entryCount(tlb: i32): u32 { return load<u32>(GEOMETRY + (<usize>tlb << 3)); }
-@inline function wayCount(tlb: i32): u32 { return load<u32>(GEOMETRY + (<usize>tlb << 3) + 4); }
+@inline function entryCount(tlb: i32): u32 { return load<u32>(GEOMETRY + <usize>tlb * 12); }
+@inline function wayCount(tlb: i32): u32 { return load<u32>(GEOMETRY + <usize>tlb * 12 + 4); }
+@inline function setMask(tlb: i32): u32 { return load<u32>(GEOMETRY + <usize>tlb * 12 + 8); }
 @inline function entryAddress(tlb: i32, index: u32): usize {
   return ENTRIES + <usize>((<u32>tlb * MAX_TLB_ENTRIES + index) * ENTRY_BYTES);
 }
@@ -79,8 +80,9 @@ export function setGeometry(tlb: i32, entries: u32, ways: u32): bool {
   if (tlb < 0 || tlb >= TLB_COUNT || entries == 0 || ways == 0 || entries > MAX_TLB_ENTRIES || entries % ways != 0) return false;
   const sets = entries / ways;
   if ((sets & (sets - 1)) != 0) return false;
-  store<u32>(GEOMETRY + (<usize>tlb << 3), entries);
-  store<u32>(GEOMETRY + (<usize>tlb << 3) + 4, ways);
+  store<u32>(GEOMETRY + <usize>tlb * 12, entries);
+  store<u32>(GEOMETRY + <usize>tlb * 12 + 4, ways);
+  store<u32>(GEOMETRY + <usize>tlb * 12 + 8, sets - 1);
   flushAll(false);
   return true;
 }
@@ -93,7 +95,7 @@ export function geometryWays(tlb: i32): u32 { return wayCount(tlb); }
 export function find(tlb: i32, linear: u32): i32 {
   const ways = wayCount(tlb);
   const page = pageNumber(tlb, linear);
-  const first = (page & (entryCount(tlb) / ways - 1)) * ways;
+  const first = (page & setMask(tlb)) * ways;
   for (let i = first; i < first + ways; i++) {
     const at = entryAddress(tlb, i);
     if (load<u32>(at) == page && (load<u32>(at + 8) & ENTRY_VALID) != 0) return <i32>i;
@@ -104,17 +106,16 @@ export function find(tlb: i32, linear: u32): i32 {
 export function noteHit(): void { countHits++; }
 export function noteMiss(): void { countMisses++; }
 
-// Caches a translation; returns its index.
+// Caches a translation the TLB does not hold (the caller looked, or
+// forgot the old one); returns its index.
 export function fill(tlb: i32, linear: u32, frame: u32, flags: u32): u32 {
   const ways = wayCount(tlb);
   const page = pageNumber(tlb, linear);
-  const set = page & (entryCount(tlb) / ways - 1);
+  const set = page & setMask(tlb);
   const first = set * ways;
-  let index = find(tlb, linear);
-  if (index < 0) {
-    for (let i = first; i < first + ways; i++) {
-      if ((entryFlags(tlb, i) & ENTRY_VALID) == 0) { index = <i32>i; break; }
-    }
+  let index: i32 = -1;
+  for (let i = first; i < first + ways; i++) {
+    if ((entryFlags(tlb, i) & ENTRY_VALID) == 0) { index = <i32>i; break; }
   }
   if (index < 0) {
     const next = NEXT_WAY + <usize>tlb * MAX_TLB_ENTRIES + set;
