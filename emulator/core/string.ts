@@ -10,7 +10,7 @@
 
 import { readSegment, writeSegment } from "./operands";
 import { checkSegmentAccess } from "./segments";
-import { probeWrite, pagingEnabled, ramSize } from "./memory";
+import { probeWrite, ramSize, translate, ACCESS_READ, ACCESS_WRITE } from "./memory";
 import { noteWrite } from "./blocks";
 import { portIn, portOut, portInBlock, portOutBlock } from "./ports";
 import { alu, ALU_CMP } from "./alu";
@@ -120,11 +120,11 @@ function checkWritable(seg: i32, offset: u32, bytes: u32): void {
 
 // REP INS / REP OUTS moved in bulk by the device (as `rep insw` from an ATA
 // data port is): as many elements as fit in the current page, the remaining
-// count and the budget, straight between the port and physical memory. Only
-// for flat segments with paging off, where linear is physical. Returns false
-// when it moved nothing (the caller then moves one element).
+// count and the budget, straight between the port and the page's frame. Only
+// for flat segments. Returns false when it moved nothing (the caller then
+// moves one element, which also takes a page fault the right way).
 function bulkPortTransfer(kind: i32, size: i32): bool {
-  if (addressSize != 32 || pagingEnabled) return false;
+  if (addressSize != 32) return false;
   const bytes = <u32>(size >> 3);
   const seg = kind == INS ? ES : dataSegment();
   const offset = reg32(kind == INS ? EDI : ESI);
@@ -133,15 +133,17 @@ function bulkPortTransfer(kind: i32, size: i32): bool {
   let count = reg32(ECX);
   if (count > pageLeft) count = pageLeft;
   if (count > budget + 1) count = budget + 1;
-  if (count < 2 || offset + count * bytes > ramSize) return false;
-  if (kind == INS) checkWritable(seg, offset, count * bytes);
+  if (count < 2) return false;
+  if (kind == INS) checkSegmentAccess(seg, offset, count * bytes, true);
   else checkSegmentAccess(seg, offset, count * bytes, false);
+  const physical = translate(offset, kind == INS ? ACCESS_WRITE : ACCESS_READ);
+  if (pageFaultPending || physical > ramSize - count * bytes) return false;
   const port = reg16(EDX);
   const moved = kind == INS
-    ? portInBlock(port, size, count, offset)
-    : portOutBlock(port, size, count, offset);
+    ? portInBlock(port, size, count, physical)
+    : portOutBlock(port, size, count, physical);
   if (moved == 0) return false;
-  if (kind == INS) { noteWrite(offset); noteWrite(offset + moved * bytes - 1); }
+  if (kind == INS) { noteWrite(physical); noteWrite(physical + moved * bytes - 1); }
   setReg32(kind == INS ? EDI : ESI, offset + moved * bytes);
   setReg32(ECX, reg32(ECX) - moved);
   // The run loop counted the first element; each further one is an iteration.

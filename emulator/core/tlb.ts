@@ -84,6 +84,7 @@ export function setGeometry(tlb: i32, entries: u32, ways: u32): bool {
   store<u32>(GEOMETRY + <usize>tlb * 12 + 4, ways);
   store<u32>(GEOMETRY + <usize>tlb * 12 + 8, sets - 1);
   flushAll(false);
+  countFullFlushes--; // the host's doing, not the guest's
   return true;
 }
 export function geometryEntries(tlb: i32): u32 { return entryCount(tlb); }

@@ -12,6 +12,8 @@ import { MACHINE_WORKLOADS, machineWorkloadKernel, runMachineWorkload, type Mach
 import { packageRoot } from './cpu.js';
 import { checkDiskImage, DiskImage, Machine, parseMemorySize } from './machine.js';
 import { enterMultiboot, loadMultiboot, BOOT_DEVICE_HDA } from './multiboot.js';
+import { applyTlbGeometry, formatMmuStats, parseTlbSpec, TLB_SPEC_HELP } from './mmu.js';
+import type { TlbGeometry, TlbName } from './cpu.js';
 
 const DEFAULT_RAM_MIB = 32;
 const MAX_RAM_MIB = 3072;
@@ -57,6 +59,14 @@ function memoryOption(value: string): number {
     return parseMemorySize(value);
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function tlbOption(value: string): Partial<Record<TlbName, TlbGeometry>> {
+  try {
+    return parseTlbSpec(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
   }
 }
 
@@ -227,6 +237,8 @@ interface BootOptions {
   maxInstructions?: number;
   diskLatency?: number;
   verbose?: boolean;
+  stats?: boolean;
+  tlb?: Partial<Record<TlbName, TlbGeometry>>;
   translate: boolean;
   debug?: boolean;
 }
@@ -288,6 +300,7 @@ async function boot(opts: BootOptions): Promise<void> {
             process.stderr.write(`atlas386: unclaimed port 0x${port.toString(16).padStart(4, '0')} (first access: ${direction}, ${size} byte${size > 1 ? 's' : ''})\n`)
         : undefined,
     });
+    if (opts.tlb) applyTlbGeometry(machine.cpu, opts.tlb);
     const boot = loadMultiboot(kernel, machine.ram, {
       kernelName: basename(opts.kernel),
       cmdline: opts.cmdline,
@@ -308,6 +321,13 @@ async function boot(opts: BootOptions): Promise<void> {
         `atlas386: ${fmtInt(r.instructions)} instructions, ${(r.virtualNs / 1e6).toFixed(3)} ms of virtual time, ` +
           `${r.trace.interrupts} interrupts, trace ${r.trace.hash}\n`,
       );
+    }
+    if (opts.stats) {
+      const lines = [
+        `${fmtInt(r.instructions)} instructions, ${(r.virtualNs / 1e6).toFixed(3)} ms of virtual time, ${r.trace.interrupts} interrupts`,
+        ...formatMmuStats(machine.cpu),
+      ];
+      for (const line of lines) process.stderr.write(`atlas386: ${line}\n`);
     }
     if (r.reason !== 'exit') throw new Error(r.message ?? r.reason);
     process.exitCode = r.exitStatus ?? 0;
@@ -414,6 +434,8 @@ program
   .option('--persist', 'write disk changes back to the image files (default: kept in memory, discarded at exit)')
   .option('--max-instructions <N>', 'stop with an error after N instructions', countOption)
   .option('--disk-latency <US>', 'disk access time in virtual microseconds (default 2000; 0 for none)', latencyOption)
+  .option('--tlb <SPEC>', TLB_SPEC_HELP, tlbOption)
+  .option('--stats', 'print the run\'s instruction count and the TLB and paging counters on stderr at exit')
   .option('--verbose', 'report unclaimed ports, the load addresses and run statistics on stderr')
   .option('--debug', 'use the debug build of the core (dist/core.debug.wasm)')
   .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')

@@ -311,3 +311,47 @@ describe('page faults delivered through the IDT', () => {
     expect(cpu.run(100).reason).toBe('triple-fault');
   });
 });
+
+describe('REP INSW with paging (the bulk path a disk driver takes)', () => {
+  it('moves the data into the frame the page maps, and reads no port when the page is missing', async () => {
+    let portReads = 0;
+    cpu = await Cpu.create({
+      ramBytes: 1 << 23,
+      translate: false,
+      ports: {
+        portIn: () => { portReads++; return 0x1234; },
+        portOut: () => {},
+        portInBlock: (_port, _size, count, address) => {
+          for (let i = 0; i < count; i++) cpu.ram[address + 2 * i] = i & 0xff, cpu.ram[address + 2 * i + 1] = 0xab;
+          portReads += count;
+          return count;
+        },
+      },
+    });
+    view = new DataView(cpu.ram.buffer, cpu.ram.byteOffset, cpu.ram.byteLength);
+    cpu.setFlatProtectedMode(0);
+    cpu.setReg(Reg.ESP, STACK);
+    set32(pde(0), TABLE | P | W);
+    for (let i = 0; i < 1024; i++) set32(TABLE + i * 4, (i << 12) | P | W);
+    set32(pde(TEST), TEST_TABLE | P | W);
+    set32(pte(TEST_TABLE, TEST), FRAME_B | P | W);
+    paging();
+    cpu.setReg(Reg.EDI, TEST);
+    cpu.setReg(Reg.ECX, 256);
+    cpu.setReg(Reg.EDX, 0x1f0);
+    load([0xfc, 0x66, 0xf3, 0x6d]); // cld; rep insw
+    expect(cpu.run(1000).reason).toBe('budget');
+    expect(cpu.getReg(Reg.ECX)).toBe(0);
+    expect([cpu.ram[FRAME_B + 2], cpu.ram[FRAME_B + 3], cpu.ram[FRAME_B + 510]]).toEqual([1, 0xab, 255]);
+    expect(u32(pte(TEST_TABLE, TEST)) & (A | D)).toBe(A | D);
+    expect(portReads).toBe(256);
+
+    set32(pte(TEST_TABLE, TEST + 0x1000), 0);
+    cpu.setReg(Reg.EDI, TEST + 0x1000);
+    cpu.setReg(Reg.ECX, 256);
+    load([0xfc, 0x66, 0xf3, 0x6d]);
+    expect(cpu.run(1000)).toMatchObject({ reason: 'exception', vector: 14, errorCode: 2, eip: CODE + 1 });
+    expect(cpu.getReg(Reg.ECX)).toBe(256);
+    expect(portReads).toBe(256); // the device lost nothing
+  });
+});
