@@ -438,6 +438,9 @@ describe('atlas386 boot errors', () => {
     expectOneLine(run('--kernel', notMultiboot, '--mem', '4G'), /argument '4G' is invalid/);
     expectOneLine(run('--kernel', notMultiboot, '--max-instructions', '-5'), /argument '-5' is invalid/);
     expectOneLine(run('--kernel', notMultiboot, '--disk-latency', 'soon'), /argument 'soon' is invalid/);
+    expectOneLine(run('--kernel', notMultiboot, '--tlb', 'data-4k=6/4'), /argument 'data-4k=6\/4' is invalid\. bad TLB size data-4k=6\/4: 1 to 1024 entries/);
+    expectOneLine(run('--kernel', notMultiboot, '--tlb', 'l2=64/4'), /unknown TLB "l2": one of code-4k, code-4m, data-4k, data-4m/);
+    expectOneLine(run('--kernel', notMultiboot, '--tlb', 'data-4k'), /expected NAME=ENTRIES\/WAYS/);
   });
 
   it('a disk image whose size is not a multiple of 512 bytes', () => {
