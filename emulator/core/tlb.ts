@@ -38,7 +38,7 @@ const GEOMETRY: usize = memory.data<u32>([32, 4, 7, 2, 2, 0, 64, 4, 15, 8, 4, 1]
 const ENTRY_BYTES: u32 = 12;
 const ENTRIES: usize = memory.data(<i32>(TLB_COUNT * MAX_TLB_ENTRIES * ENTRY_BYTES));
 // Per set: the way the next fill replaces.
-const NEXT_WAY: usize = memory.data(<i32>(TLB_COUNT * MAX_TLB_ENTRIES));
+const NEXT_WAY: usize = memory.data(<i32>(TLB_COUNT * MAX_TLB_ENTRIES * 2));
 
 @inline function entryCount(tlb: i32): u32 { return load<u32>(GEOMETRY + <usize>tlb * 12); }
 @inline function wayCount(tlb: i32): u32 { return load<u32>(GEOMETRY + <usize>tlb * 12 + 4); }
@@ -83,6 +83,7 @@ export function setGeometry(tlb: i32, entries: u32, ways: u32): bool {
   store<u32>(GEOMETRY + <usize>tlb * 12, entries);
   store<u32>(GEOMETRY + <usize>tlb * 12 + 4, ways);
   store<u32>(GEOMETRY + <usize>tlb * 12 + 8, sets - 1);
+  memory.fill(NEXT_WAY + ((<usize>tlb * MAX_TLB_ENTRIES) << 1), 0, MAX_TLB_ENTRIES * 2);
   flushAll(false);
   countFullFlushes--; // the host's doing, not the guest's
   return true;
@@ -119,9 +120,9 @@ export function fill(tlb: i32, linear: u32, frame: u32, flags: u32): u32 {
     if ((entryFlags(tlb, i) & ENTRY_VALID) == 0) { index = <i32>i; break; }
   }
   if (index < 0) {
-    const next = NEXT_WAY + <usize>tlb * MAX_TLB_ENTRIES + set;
-    const way = <u32>load<u8>(next);
-    store<u8>(next, <u8>((way + 1) % ways));
+    const next = NEXT_WAY + ((<usize>tlb * MAX_TLB_ENTRIES + set) << 1);
+    const way = <u32>load<u16>(next);
+    store<u16>(next, <u16>(way + 1 == ways ? 0 : way + 1));
     index = <i32>(first + way);
     countEvictions++;
     forget(tlb, <u32>index);
