@@ -27,11 +27,7 @@ static u32 buf[WORDS] __attribute__((aligned(4096)));
 static u32 dirs[2][1024] __attribute__((aligned(4096)));
 
 int kmain(u32 magic, const void *info) {
-    serial_init();
-    gdt_init();
-    idt_init();
-    pic_remap(0xFF, 0xFF);
-    if (magic != 0x2BADB002) { printf("bench-cr3: error: Multiboot magic %x\n", magic); return 1; }
+    if (mmu_bench_start("bench-cr3", magic)) return 1;
     u32 loads = cmdline_number(info, "loads", 200000);
 
     for (u32 k = 0; k < WORDS; k++) buf[k] = k * 0x9E3779B1u;

@@ -18,6 +18,12 @@
 /* The PTE of linear page n (n < MAP_PAGES) is page_tables[n]: the tables are contiguous. */
 extern u32 page_tables[MAP_PAGES];
 
+/*
+ * The start every paging bench kernel shares: COM1, GDT, IDT, all IRQs
+ * masked, and the Multiboot magic checked. Returns 0, or 1 after printing
+ * the error (the kernel then returns it as its exit status).
+ */
+int mmu_bench_start(const char *kernel, u32 magic);
 /* Fills page_tables with the identity map (page 0 not present); call once, before mmu_map_dir. */
 void mmu_identity_tables(void);
 /* Points `dir` (4 KiB aligned, 1024 entries) at page_tables: the identity map, every other entry not present. */

@@ -76,11 +76,7 @@ __asm__(
     "    ret\n");
 
 int kmain(u32 magic, const void *info) {
-    serial_init();
-    gdt_init();
-    idt_init();
-    pic_remap(0xFF, 0xFF);
-    if (magic != 0x2BADB002) { printf("bench-pagefault: error: Multiboot magic %x\n", magic); return 1; }
+    if (mmu_bench_start("bench-pagefault", magic)) return 1;
     u32 n = cmdline_number(info, "faults", 1000000);
     if (n < 1) { printf("bench-pagefault: error: faults=0\n"); return 1; }
 

@@ -27,11 +27,7 @@ static u32 buf[WORDS] __attribute__((aligned(4096)));
 static u32 page_dir[1024] __attribute__((aligned(4096)));
 
 int kmain(u32 magic, const void *info) {
-    serial_init();
-    gdt_init();
-    idt_init();
-    pic_remap(0xFF, 0xFF);
-    if (magic != 0x2BADB002) { printf("bench-paging: error: Multiboot magic %x\n", magic); return 1; }
+    if (mmu_bench_start("bench-paging", magic)) return 1;
     u32 paging = cmdline_number(info, "paging", 0);
     u32 passes = cmdline_number(info, "passes", 1200);
     if (paging > 1) { printf("bench-paging: error: paging=%u (0 or 1)\n", paging); return 1; }

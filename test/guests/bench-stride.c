@@ -26,11 +26,7 @@ static u32 area[PAGES * PAGE_WORDS] __attribute__((aligned(4096)));
 static u32 page_dir[1024] __attribute__((aligned(4096)));
 
 int kmain(u32 magic, const void *info) {
-    serial_init();
-    gdt_init();
-    idt_init();
-    pic_remap(0xFF, 0xFF);
-    if (magic != 0x2BADB002) { printf("bench-stride: error: Multiboot magic %x\n", magic); return 1; }
+    if (mmu_bench_start("bench-stride", magic)) return 1;
     u32 steps = cmdline_number(info, "steps", 12000);
     if ((u32)area + sizeof area > MAP_BYTES) { printf("bench-stride: error: the buffer ends above %x\n", MAP_BYTES); return 1; }
     for (u32 k = 0; k < PAGES * PAGE_WORDS; k++) area[k] = 0;
