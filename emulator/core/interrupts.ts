@@ -145,7 +145,7 @@ export function deliver(vector: i32, errorCode: i32, software: bool, external: b
   probeWrite(stackBase + frameTop, 4 * words);
 
   // Nothing can fault from here on: commit.
-  fetchDescriptor(selector, GP, ext); // re-read: the SS fetch replaced it
+  if (inner) fetchDescriptor(selector, GP, ext); // re-read: the SS fetch replaced it
   markDescriptorAccessed();
   let at = sp;
   if (inner) {

@@ -19,9 +19,9 @@
 import {
   REGS, SEG_SELECTOR, SEG_BASE, SEG_LIMIT, SEG_ACCESS, eip, instructionStart, cpl, code32, stack32,
   cr0, gdtBase, gdtLimit, idtBase, idtLimit, ldtSelector, ldtBase, ldtLimit, trSelector, trBase, trLimit,
-  halted, interruptShadow, updateAttention, attention, pageFaultPending,
+  halted, interruptShadow, updateAttention, attention, pageFaultPending, trapFlag,
 } from "./state";
-import { getEflags, setEflags } from "./flags";
+import { stored, lazyOp, lazyDst, lazySrc, lazyRes, lazySize, TF } from "./flags";
 import { refreshSegmentFastPaths } from "./segments";
 import { invalidateFetch, endLengthLimit } from "./decode";
 import { selectFastTables } from "./tlb";
@@ -32,8 +32,13 @@ export let pageFaultErrorCode: u32 = 0;
 // (A depth: descriptor reads nest inside interrupt delivery.)
 let implicitSupervisor: i32 = 0;
 
-export function beginImplicitSupervisor(): void { implicitSupervisor++; accessModeChanged(); }
-export function endImplicitSupervisor(): void { implicitSupervisor--; accessModeChanged(); }
+// (Only CPL 3 has a user mode to leave.)
+export function beginImplicitSupervisor(): void {
+  if (implicitSupervisor++ == 0 && cpl == 3) accessModeChanged();
+}
+export function endImplicitSupervisor(): void {
+  if (--implicitSupervisor == 0 && cpl == 3) accessModeChanged();
+}
 
 // After a trap out of the core (which may leave an implicit access open).
 export function clearImplicitSupervisor(): void {
@@ -55,7 +60,9 @@ export function accessModeChanged(): void {
 // The state saved when the fault was recorded.
 const SAVED_REGS: usize = memory.data(32);
 const SAVED_SEGMENTS: usize = memory.data(4 * 24);
-let savedEflags: u32 = 0, savedCpl: i32 = 0, savedCode32: bool = true, savedStack32: bool = true;
+let savedStored: u32 = 0, savedLazyOp: i32 = 0, savedLazyDst: u32 = 0, savedLazySrc: u32 = 0, savedLazyRes: u32 = 0,
+  savedLazySize: i32 = 32;
+let savedCpl: i32 = 0, savedCode32: bool = true, savedStack32: bool = true;
 let savedCr0: u32 = 0, savedGdtBase: u32 = 0, savedGdtLimit: u32 = 0, savedIdtBase: u32 = 0, savedIdtLimit: u32 = 0;
 let savedLdtSelector: u32 = 0, savedLdtBase: u32 = 0, savedLdtLimit: u32 = 0;
 let savedTrSelector: u32 = 0, savedTrBase: u32 = 0, savedTrLimit: u32 = 0;
@@ -71,7 +78,8 @@ export function recordPageFault(errorCode: u32): void {
   memory.copy(SAVED_SEGMENTS + 24, SEG_BASE, 24);
   memory.copy(SAVED_SEGMENTS + 48, SEG_LIMIT, 24);
   memory.copy(SAVED_SEGMENTS + 72, SEG_ACCESS, 24);
-  savedEflags = getEflags();
+  savedStored = stored; savedLazyOp = lazyOp; savedLazyDst = lazyDst; savedLazySrc = lazySrc;
+  savedLazyRes = lazyRes; savedLazySize = lazySize;
   savedCpl = cpl; savedCode32 = code32; savedStack32 = stack32; savedCr0 = cr0;
   savedGdtBase = gdtBase; savedGdtLimit = gdtLimit; savedIdtBase = idtBase; savedIdtLimit = idtLimit;
   savedLdtSelector = ldtSelector; savedLdtBase = ldtBase; savedLdtLimit = ldtLimit;
@@ -95,7 +103,9 @@ export function rewindPageFault(): u32 {
   ldtSelector = savedLdtSelector; ldtBase = savedLdtBase; ldtLimit = savedLdtLimit;
   trSelector = savedTrSelector; trBase = savedTrBase; trLimit = savedTrLimit;
   halted = savedHalted; interruptShadow = savedShadow;
-  setEflags(savedEflags);
+  stored = savedStored; lazyOp = savedLazyOp; lazyDst = savedLazyDst; lazySrc = savedLazySrc;
+  lazyRes = savedLazyRes; lazySize = savedLazySize;
+  trapFlag = (stored & TF) != 0;
   eip = instructionStart;
   implicitSupervisor = 0;
   pageFaultPending = false;
