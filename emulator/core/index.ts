@@ -258,8 +258,13 @@ export function jitImul(size: i32, a: u32, b: u32): u32 { return imulTruncated(s
 // ---- delivery through the IDT (a machine with an OS) ----
 
 export function setDeliverThroughIdt(on: bool): void { setDelivery(on); }
-// After a trap: deliver the pending exception. False: a triple fault.
-export function deliverPendingException(): bool { return deliverPending(); }
+// After a trap: deliver the pending exception, and any page fault that
+// delivery itself raises (#DF, triple fault). False: a triple fault.
+export function deliverPendingException(): bool {
+  let delivered = deliverPending();
+  while (delivered && pageFaultPending) delivered = takePageFault();
+  return delivered;
+}
 export function getTr(): u32 { return trSelector; }
 export function getLdtr(): u32 { return ldtSelector; }
 export function getCpl(): i32 { return cpl; }

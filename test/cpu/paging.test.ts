@@ -310,6 +310,20 @@ describe('page faults delivered through the IDT', () => {
     load([0xa1, 0x00, 0x00, 0x00, 0x40]);
     expect(cpu.run(100).reason).toBe('triple-fault');
   });
+
+  it('single steps (a debugger\'s): the fault is delivered and the step stops at the handler', () => {
+    load([0xa1, 0x00, 0x00, 0x00, 0x40]);
+    expect(cpu.step()).toMatchObject({ reason: 'delivered', vector: 14, eip: HANDLERS });
+    expect(cpu.getReg(Reg.ESP)).toBe(STACK - 16);
+    expect(u32(STACK - 16)).toBe(0); // error code: not present, read, supervisor
+    expect(u32(STACK - 12)).toBe(CODE);
+    set32(pte(TABLE, STACK - 0x1000), 0);
+    cpu.setReg(Reg.ESP, STACK);
+    set32(pte(TEST_TABLE, TEST), 0);
+    cpu.setCr(3, DIRECTORY); // the TLB still held the stack page
+    load([0xa1, 0x00, 0x00, 0x00, 0x40]);
+    expect(cpu.step().reason).toBe('triple-fault');
+  });
 });
 
 describe('REP INSW with paging (the bulk path a disk driver takes)', () => {
