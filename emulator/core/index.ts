@@ -10,7 +10,7 @@ import {
   attention, interruptShadow, trapFlag, interruptLine, pageFaultPending, instructionStart, updateAttention, setInterruptLine as setLine, idleCycles, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
 } from "./state";
 import { getEflags as eflagsValue, setEflags as setEflagsValue, IF as IF_FLAG } from "./flags";
-import { allocateRam, ramBase, ramSize, pagingEnabled } from "./memory";
+import { allocateRam, ramBase, ramSize, pagingEnabled, probeWrite } from "./memory";
 import {
   lookupBlock, blockLength, installBlock as install, discardAllBlocks as discardAll,
   enableTranslation as enable, translationEnabled, translateRequest, translateRequestPhysical,
@@ -18,10 +18,9 @@ import {
 } from "./blocks";
 import { executeInstruction } from "./execute";
 import { readSegment, writeSegment } from "./operands";
-import { condition, getCF } from "./flags";
+import { condition, getCF, materialize } from "./flags";
 import { pinCarry } from "./alu";
 import { shiftRotate } from "./shift";
-import { imulTruncated } from "./muldiv";
 import { invalidateFetch, endLengthLimit, fetchPhysical } from "./decode";
 import {
   setDeliverThroughIdt as setDelivery, deliverPendingException as deliverPending, deliver,
@@ -35,7 +34,7 @@ import {
 } from "./tlb";
 import { NO_ERROR_CODE, PF, raise, setPendingFault } from "./exceptions";
 import { rewindPageFault, clearImplicitSupervisor } from "./restart";
-import { setSegmentCache as setCache, loadSegment as loadSelector } from "./segments";
+import { setSegmentCache as setCache, loadSegment as loadSelector, checkSegmentAccess } from "./segments";
 import {
   pendingVector as vector, pendingErrorCode as errorCode, clearPending as clear,
   abortInstruction as abort,
@@ -234,6 +233,14 @@ export function jitRead(size: i32, seg: i32, offset: u32): u32 {
   if (size == 16) return readSegment(16, seg, offset);
   return readSegment(8, seg, offset);
 }
+// The destination of a read-modify-write (operands.ts readRMForUpdate):
+// checked writable first, so a fault is the write's, with the flags as they were.
+export function jitReadForUpdate(size: i32, seg: i32, offset: u32): u32 {
+  const bytes = <u32>(size >> 3);
+  checkSegmentAccess(seg, offset, bytes, true);
+  probeWrite(segBase(seg) + offset, bytes);
+  return jitRead(size, seg, offset);
+}
 export function jitWrite(size: i32, seg: i32, offset: u32, v: u32): void {
   if (size == 32) writeSegment(32, seg, offset, v);
   else if (size == 16) writeSegment(16, seg, offset, v);
@@ -242,6 +249,8 @@ export function jitWrite(size: i32, seg: i32, offset: u32, v: u32): void {
 export function jitCondition(cc: i32): bool { return condition(cc); }
 export function jitCarry(): bool { return getCF(); }
 export function jitPinCarry(): void { pinCarry(); }
+// All flags into `stored` (lazyOp NONE): before a rotate by a constant sets CF and OF inline.
+export function jitMaterialize(): void { materialize(); }
 export function jitShift(op: i32, size: i32, dst: u32, count: u32): u32 {
   switch (op) {
     case 0: return shiftRotate(0, size, dst, count);
@@ -253,7 +262,6 @@ export function jitShift(op: i32, size: i32, dst: u32, count: u32): u32 {
     default: return shiftRotate(4, size, dst, count);
   }
 }
-export function jitImul(size: i32, a: u32, b: u32): u32 { return imulTruncated(size, a, b); }
 
 // ---- delivery through the IDT (a machine with an OS) ----
 

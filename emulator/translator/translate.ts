@@ -5,17 +5,21 @@
 // A block is a run of translatable instructions within one 4 KiB page,
 // ending after the first jump, call, return or branch, or before the first
 // instruction the translator does not handle. The generated code keeps the
-// interpreter's contract exactly: per instruction it counts one executed
-// instruction and records the instruction's address (where a fault
-// restarts it); it leaves the flags described lazily as the core would;
-// memory goes through the core's checked accessors; and a write that
-// modifies translated code ends the block at once.
+// interpreter's contract exactly wherever the core can look: at every
+// memory access (which may fault) and wherever the block leaves, the
+// executed-instruction count, the restart address (instructionStart) and
+// the lazily described flags are what the interpreter would have left.
+// Between those points they are kept in the block's locals and written
+// only when needed; flags the block knows statically (which instruction
+// set them last) are read inline, without asking the core. Memory goes
+// through the core's checked accessors, and a write that modifies
+// translated code ends the block at once.
 
 import { Code, Op, moduleBytes, VOID_BLOCK, type FunctionImport } from './wasm.js';
 import { decodeInstruction, SEG_SS, type Instruction, type MemoryOperand } from './decode.js';
 
 const GLOBALS = ['eip', 'instructionStart', 'budget', 'blockBoundary', 'codeModified', 'pageFaultPending',
-  'lazyOp', 'lazyDst', 'lazySrc', 'lazyRes', 'lazySize'] as const;
+  'stored', 'lazyOp', 'lazyDst', 'lazySrc', 'lazyRes', 'lazySize'] as const;
 const G = Object.fromEntries(GLOBALS.map((g, i) => [g, i])) as Record<(typeof GLOBALS)[number], number>;
 
 const FUNCTIONS: FunctionImport[] = [
@@ -25,18 +29,27 @@ const FUNCTIONS: FunctionImport[] = [
   { name: 'jitCarry', params: 0, results: 1 },
   { name: 'jitPinCarry', params: 0, results: 0 },
   { name: 'jitShift', params: 4, results: 1 },
-  { name: 'jitImul', params: 3, results: 1 },
+  { name: 'jitMaterialize', params: 0, results: 0 },
+  { name: 'jitReadForUpdate', params: 3, results: 1 },
 ];
-const F = { read: 0, write: 1, condition: 2, carry: 3, pinCarry: 4, shift: 5, imul: 6 };
+const F = { read: 0, write: 1, condition: 2, carry: 3, pinCarry: 4, shift: 5, materialize: 6, readForUpdate: 7 };
 
-// flags.ts LAZY_* values.
-const LAZY_ADD = 1, LAZY_SUB = 2, LAZY_LOGIC = 3, LAZY_INC = 4, LAZY_DEC = 5, LAZY_SBB = 7;
+// flags.ts LAZY_* values and EFLAGS bits.
+const LAZY_NONE = 0, LAZY_ADD = 1, LAZY_SUB = 2, LAZY_LOGIC = 3, LAZY_INC = 4, LAZY_DEC = 5, LAZY_RESULT = 6,
+  LAZY_SBB = 7;
+const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
+const ARITH_FLAGS = CF | PF | AF | ZF | SF | OF;
 const ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB = 5, ALU_CMP = 7; // 6: XOR
+const ROL = 0, ROR = 1, SHL = 4, SHR = 5, SAR = 7;
 const ESP = 4, ECX = 1, EAX = 0, EDX = 2;
 
-// Locals of a block function.
-const A = 0, B = 1, R = 2, ADDRESS = 3, FLAG_DST = 4, FLAG_SRC = 5, FLAG_RES = 6;
-const LOCALS = 7;
+// Locals of a block function: i32 scratch (A, B, R, T), the memory operand's
+// offset, the operands and result of the last flag-setting instruction, and
+// one i64 for products.
+const A = 0, B = 1, R = 2, ADDRESS = 3, FLAG_DST = 4, FLAG_SRC = 5, FLAG_RES = 6, T = 7;
+const LOCALS = 8;
+const WIDE = LOCALS;
+const LOCALS64 = 1;
 
 const MAX_INSTRUCTIONS = 48;
 
@@ -50,13 +63,48 @@ export interface TranslatorCore {
 type Size = 8 | 16 | 32;
 const mask = (size: Size): number => (size === 32 ? -1 : (1 << size) - 1);
 
-/** What the last flag-setting instruction of the block left in FLAG_* locals. */
-interface KnownFlags { kind: typeof LAZY_SUB | typeof LAZY_LOGIC; size: Size }
+/**
+ * What the block knows, at this point of its code, about the flags: the
+ * lazy kind (flags.ts) the last flag-setting instruction left, its size,
+ * and (ADD) whether a carry was folded in. Its operands and result are in
+ * the FLAG_* locals, those the kind needs: all three for ADD, SUB and SBB;
+ * FLAG_DST and FLAG_RES for INC and DEC (the source is 1) with CF in
+ * `stored`; FLAG_RES for LOGIC, and for RESULT with CF, AF and OF in
+ * `stored`; none for NONE (all in `stored`).
+ */
+interface KnownFlags { kind: number; size: Size; carryIn: boolean }
 
+/**
+ * Emits a block function. Besides the code, it tracks what is deferred
+ * along the straight line being emitted, and settles it before anything
+ * that can look: the lazy-flag globals (`stored` is always written at
+ * once), the instructions counted but not yet taken from `budget`, and
+ * `instructionStart`. A call that can fault (memory) or leave the block
+ * gets all three; a helper that reads or sets flags gets the flags.
+ */
 class BlockWriter {
   readonly c = new Code();
-  flags: KnownFlags | null = null;
+  known: KnownFlags | null = null;
+  /** The lazy globals are behind `known` (always false when nothing is known). */
+  private pending = false;
+  /** What lazyOp and lazySize hold, when known (-1: not known). */
+  private globalOp = -1;
+  private globalSize = -1;
+  /** Instructions begun and not yet taken from `budget`. */
+  private uncounted = 0;
+  /** The instruction being translated, and what instructionStart holds (-1: not known). */
+  private current = 0;
+  private startWritten = -1;
+  /** Did the block write memory (it then clears codeModified on entry)? */
+  hasWrites = false;
+
   constructor(private readonly regs: number) {}
+
+  /** A new instruction at `address`: one more to count. */
+  begin(address: number): void {
+    this.current = address;
+    this.uncounted++;
+  }
 
   getReg(size: Size, r: number): void {
     if (size === 32) this.c.i32(0).memory(Op.I32Load, 2, this.regs + 4 * r);
@@ -84,14 +132,81 @@ class BlockWriter {
     c.local(Op.LocalSet, ADDRESS);
   }
 
-  read(size: Size, seg: number, offsetLocal: number): void {
-    this.c.i32(size).i32(seg).local(Op.LocalGet, offsetLocal).call(F.read);
+  // ---- what is deferred ----
+
+  /** Writes the lazy globals from what is known (emitted code only). */
+  private emitLazyGlobals(): void {
+    const c = this.c;
+    const k = this.known!;
+    if (this.globalOp !== k.kind) c.i32(k.kind).global(Op.GlobalSet, G.lazyOp);
+    if (k.kind === LAZY_NONE) return;
+    if (this.globalSize !== k.size) c.i32(k.size).global(Op.GlobalSet, G.lazySize);
+    c.local(Op.LocalGet, FLAG_RES).global(Op.GlobalSet, G.lazyRes);
+    // flags.ts reads lazyDst and lazySrc under the arithmetic kinds only.
+    if (k.kind === LAZY_LOGIC || k.kind === LAZY_RESULT) return;
+    c.local(Op.LocalGet, FLAG_DST).global(Op.GlobalSet, G.lazyDst);
+    if (k.kind === LAZY_INC || k.kind === LAZY_DEC) c.i32(1); else c.local(Op.LocalGet, FLAG_SRC);
+    c.global(Op.GlobalSet, G.lazySrc);
+  }
+
+  /** Brings the lazy globals up to date. */
+  flushFlags(): void {
+    if (!this.pending) return;
+    this.emitLazyGlobals();
+    this.pending = false;
+    this.globalOp = this.known!.kind;
+    if (this.known!.kind !== LAZY_NONE) this.globalSize = this.known!.size;
+  }
+
+  /** Takes the instructions begun so far from `budget`. */
+  syncBudget(): void {
+    if (this.uncounted === 0) return;
+    this.c.global(Op.GlobalGet, G.budget).i32(this.uncounted).op(Op.I32Sub).global(Op.GlobalSet, G.budget);
+    this.uncounted = 0;
+  }
+
+  /** Before a call that may fault: the state is the architectural one before this instruction. */
+  private beforeAccess(): void {
+    this.flushFlags();
+    this.syncBudget();
+    if (this.startWritten !== this.current) {
+      this.c.i32(this.current).global(Op.GlobalSet, G.instructionStart);
+      this.startWritten = this.current;
+    }
+  }
+
+  /** Before a helper that reads or sets the flags. */
+  private beforeHelper(): void {
+    this.flushFlags();
+  }
+
+  /** After a helper that set the flags to something not known here. */
+  private flagsUnknown(): void {
+    this.known = null;
+    this.pending = false;
+    this.globalOp = -1;
+    this.globalSize = -1;
+  }
+
+  /** What leaving must settle, emitted without changing what is known (the code may go on). */
+  private emitLeaving(): void {
+    if (this.pending) this.emitLazyGlobals();
+    if (this.uncounted) this.c.global(Op.GlobalGet, G.budget).i32(this.uncounted).op(Op.I32Sub).global(Op.GlobalSet, G.budget);
+  }
+
+  // ---- memory ----
+
+  /** A checked read; `forUpdate`: of a destination about to be written (checked writable first). */
+  read(size: Size, seg: number, offsetLocal: number, forUpdate = false): void {
+    this.beforeAccess();
+    this.c.i32(size).i32(seg).local(Op.LocalGet, offsetLocal).call(forUpdate ? F.readForUpdate : F.read);
     this.leaveOnPageFault();
   }
 
   /**
    * After an access: a page fault leaves the block at once (the run loop
-   * rewinds the instruction and delivers #PF; see core/restart.ts).
+   * rewinds the instruction and delivers #PF; see core/restart.ts). The
+   * state was settled before the access.
    */
   private leaveOnPageFault(): void {
     this.c.global(Op.GlobalGet, G.pageFaultPending).op(Op.If, VOID_BLOCK, Op.Return, Op.End);
@@ -102,9 +217,11 @@ class BlockWriter {
 
   /** A checked write (the instruction then ends with a self-modifying-code check). */
   write(size: Size, seg: number, offsetLocal: number, valueLocal: number): void {
+    this.beforeAccess();
     this.c.i32(size).i32(seg).local(Op.LocalGet, offsetLocal).local(Op.LocalGet, valueLocal).call(F.write);
     this.leaveOnPageFault();
     this.wroteMemory = true;
+    this.hasWrites = true;
   }
 
   /** After an instruction that wrote memory: leave if the write hit translated code. */
@@ -114,8 +231,8 @@ class BlockWriter {
     this.c.op(Op.End);
   }
 
-  readRM(insn: Instruction, size: Size): void {
-    if (insn.mem) this.read(size, insn.mem.seg, ADDRESS);
+  readRM(insn: Instruction, size: Size, forUpdate = false): void {
+    if (insn.mem) this.read(size, insn.mem.seg, ADDRESS, forUpdate);
     else this.getReg(size, insn.rmReg);
   }
 
@@ -124,62 +241,232 @@ class BlockWriter {
     else this.setReg(size, insn.rmReg, local);
   }
 
-  /** Records flags as setLazy() does, keeping the masked operands for later conditions. */
-  setFlags(kind: number, size: Size, dst: number, src: number, res: number): void {
+  // ---- flags ----
+
+  /** Records flags as setLazy() does (the globals are written when something may look). */
+  setFlags(kind: number, size: Size, dst: number, src: number, res: number, carryIn = false): void {
     const c = this.c;
     const m = mask(size);
-    for (const [from, to, global] of [[dst, FLAG_DST, G.lazyDst], [src, FLAG_SRC, G.lazySrc], [res, FLAG_RES, G.lazyRes]] as const) {
+    const keep: [number, number][] = [[res, FLAG_RES]];
+    if (kind !== LAZY_LOGIC) keep.push([dst, FLAG_DST]);
+    if (kind !== LAZY_LOGIC && kind !== LAZY_INC && kind !== LAZY_DEC) keep.push([src, FLAG_SRC]);
+    for (const [from, to] of keep) {
       c.local(Op.LocalGet, from);
       if (size !== 32) c.i32(m).op(Op.I32And);
-      c.local(Op.LocalTee, to).global(Op.GlobalSet, global);
+      c.local(Op.LocalSet, to);
     }
-    c.i32(kind).global(Op.GlobalSet, G.lazyOp).i32(size).global(Op.GlobalSet, G.lazySize);
-    this.flags = kind === LAZY_SUB || kind === LAZY_LOGIC ? { kind, size } : null;
+    this.known = { kind, size, carryIn };
+    this.pending = true;
+  }
+
+  /** Pushes bit `bit` of `stored` (0 or 1). */
+  private storedBit(bit: number): void {
+    this.c.global(Op.GlobalGet, G.stored);
+    if (bit) this.c.i32(bit).op(Op.I32ShrU);
+    this.c.i32(1).op(Op.I32And);
+  }
+
+  /** Pushes one arithmetic flag (CF PF ZF SF OF) of the known flags as 0 or 1, as flags.ts computes it. */
+  private flag(f: number): void {
+    const c = this.c;
+    const k = this.known!;
+    const get = (local: number): Code => c.local(Op.LocalGet, local);
+    const top = (): void => { c.i32(k.size - 1).op(Op.I32ShrU); }; // of a value masked to the size
+    const signBit = 1 << (k.size - 1);
+    switch (f) {
+      case CF:
+        switch (k.kind) {
+          case LAZY_SUB: get(FLAG_DST); get(FLAG_SRC); c.op(Op.I32LtU); return;
+          case LAZY_ADD:
+            if (!k.carryIn) { get(FLAG_RES); get(FLAG_DST); c.op(Op.I32LtU); return; }
+            // ((dst & src) | ((dst | src) & ~res)) at the sign bit
+            get(FLAG_DST); get(FLAG_SRC); c.op(Op.I32And);
+            get(FLAG_DST); get(FLAG_SRC); c.op(Op.I32Or);
+            get(FLAG_RES); c.i32(-1).op(Op.I32Xor, Op.I32And, Op.I32Or);
+            top();
+            return;
+          case LAZY_SBB:
+            // ((~dst & src) | (~(dst ^ src) & res)) at the sign bit
+            get(FLAG_DST); c.i32(-1).op(Op.I32Xor); get(FLAG_SRC); c.op(Op.I32And);
+            get(FLAG_DST); get(FLAG_SRC); c.op(Op.I32Xor).i32(-1).op(Op.I32Xor); get(FLAG_RES); c.op(Op.I32And);
+            c.op(Op.I32Or);
+            top();
+            return;
+          case LAZY_LOGIC: c.i32(0); return;
+          default: this.storedBit(0); return; // INC DEC RESULT NONE
+        }
+      case ZF:
+        if (k.kind === LAZY_NONE) this.storedBit(6); else get(FLAG_RES).op(Op.I32Eqz);
+        return;
+      case SF:
+        if (k.kind === LAZY_NONE) this.storedBit(7); else { get(FLAG_RES); top(); }
+        return;
+      case PF:
+        if (k.kind === LAZY_NONE) this.storedBit(2);
+        else get(FLAG_RES).i32(0xff).op(Op.I32And, Op.I32Popcnt).i32(1).op(Op.I32And).i32(1).op(Op.I32Xor);
+        return;
+      default: // OF
+        switch (k.kind) {
+          case LAZY_ADD: // (dst ^ res) & (src ^ res)
+            get(FLAG_DST); get(FLAG_RES); c.op(Op.I32Xor); get(FLAG_SRC); get(FLAG_RES); c.op(Op.I32Xor, Op.I32And);
+            top();
+            return;
+          case LAZY_SUB: case LAZY_SBB: // (dst ^ src) & (dst ^ res)
+            get(FLAG_DST); get(FLAG_SRC); c.op(Op.I32Xor); get(FLAG_DST); get(FLAG_RES); c.op(Op.I32Xor, Op.I32And);
+            top();
+            return;
+          case LAZY_INC: get(FLAG_RES).i32(signBit).op(Op.I32Eq); return;
+          case LAZY_DEC: get(FLAG_DST).i32(signBit).op(Op.I32Eq); return;
+          case LAZY_LOGIC: c.i32(0); return;
+          default: this.storedBit(11); return; // RESULT NONE
+        }
+    }
   }
 
   /** Pushes the value of condition `cc` (0 or 1). */
   condition(cc: number): void {
     const c = this.c;
-    const known = this.flags;
+    const k = this.known;
+    if (!k) {
+      this.beforeHelper();
+      c.i32(cc).call(F.condition);
+      return;
+    }
     const signed = (local: number): void => {
       c.local(Op.LocalGet, local);
-      if (known!.size === 8) c.op(Op.I32Extend8S);
-      else if (known!.size === 16) c.op(Op.I32Extend16S);
+      if (k.size === 8) c.op(Op.I32Extend8S);
+      else if (k.size === 16) c.op(Op.I32Extend16S);
     };
-    const negate = cc & 1;
-    const base = cc & ~1;
-    let ok = true;
-    if (known?.kind === LAZY_SUB) {
-      switch (base) {
-        case 2: c.local(Op.LocalGet, FLAG_DST).local(Op.LocalGet, FLAG_SRC).op(Op.I32LtU); break;
-        case 4: c.local(Op.LocalGet, FLAG_DST).local(Op.LocalGet, FLAG_SRC).op(Op.I32Eq); break;
-        case 6: c.local(Op.LocalGet, FLAG_DST).local(Op.LocalGet, FLAG_SRC).op(Op.I32LeU); break;
-        case 8: signed(FLAG_RES); c.i32(0).op(Op.I32LtS); break;
-        case 12: signed(FLAG_DST); signed(FLAG_SRC); c.op(Op.I32LtS); break;
-        case 14: signed(FLAG_DST); signed(FLAG_SRC); c.op(Op.I32LeS); break;
-        default: ok = false;
-      }
-    } else if (known?.kind === LAZY_LOGIC) {
-      switch (base) {
-        case 0: case 2: c.i32(0); break;
-        case 4: case 6: c.local(Op.LocalGet, FLAG_RES).op(Op.I32Eqz); break;
-        case 8: case 12: signed(FLAG_RES); c.i32(0).op(Op.I32LtS); break;
-        case 14: signed(FLAG_RES); c.i32(0).op(Op.I32LeS); break;
-        default: ok = false;
-      }
-    } else {
-      ok = false;
+    const kind = k.kind;
+    switch (cc & ~1) {
+      case 0: this.flag(OF); break;
+      case 2: this.flag(CF); break;
+      case 4:
+        if (kind === LAZY_SUB) c.local(Op.LocalGet, FLAG_DST).local(Op.LocalGet, FLAG_SRC).op(Op.I32Eq);
+        else this.flag(ZF);
+        break;
+      case 6:
+        if (kind === LAZY_SUB) c.local(Op.LocalGet, FLAG_DST).local(Op.LocalGet, FLAG_SRC).op(Op.I32LeU);
+        else if (kind === LAZY_LOGIC) this.flag(ZF);
+        else { this.flag(CF); this.flag(ZF); c.op(Op.I32Or); }
+        break;
+      case 8: this.flag(SF); break;
+      case 10: this.flag(PF); break;
+      case 12: // SF != OF: the sign of the exact result
+        if (kind === LAZY_SUB) { signed(FLAG_DST); signed(FLAG_SRC); c.op(Op.I32LtS); }
+        else if (kind === LAZY_DEC) { signed(FLAG_DST); c.i32(1).op(Op.I32LtS); }   // dst - 1 < 0
+        else if (kind === LAZY_INC) { signed(FLAG_DST); c.i32(-1).op(Op.I32LtS); }  // dst + 1 < 0
+        else if (kind === LAZY_LOGIC) this.flag(SF);
+        else { this.flag(SF); this.flag(OF); c.op(Op.I32Xor); }
+        break;
+      default: // 14: ZF or SF != OF
+        if (kind === LAZY_SUB) { signed(FLAG_DST); signed(FLAG_SRC); c.op(Op.I32LeS); }
+        else if (kind === LAZY_DEC) { signed(FLAG_DST); c.i32(2).op(Op.I32LtS); }   // dst - 1 <= 0
+        else if (kind === LAZY_INC) { signed(FLAG_DST); c.i32(0).op(Op.I32LtS); }   // dst + 1 <= 0
+        else if (kind === LAZY_LOGIC) { signed(FLAG_RES); c.i32(0).op(Op.I32LeS); }
+        else { this.flag(ZF); this.flag(SF); this.flag(OF); c.op(Op.I32Xor, Op.I32Or); }
+        break;
     }
-    if (!ok) { c.i32(cc).call(F.condition); return; }
-    if (negate) c.op(Op.I32Eqz);
+    if (cc & 1) c.op(Op.I32Eqz);
   }
 
+  /** Pushes CF (0 or 1), for ADC and SBB. */
+  carry(): void {
+    if (this.known) { this.flag(CF); return; }
+    this.beforeHelper();
+    this.c.call(F.carry);
+  }
+
+  /** INC and DEC keep CF: pins its current value in `stored`, as alu.ts pinCarry() does. */
+  pinCarry(): void {
+    const c = this.c;
+    const k = this.known;
+    if (!k) {
+      this.beforeHelper();
+      c.call(F.pinCarry);
+      return;
+    }
+    // INC DEC RESULT NONE: CF is in `stored` already.
+    if (k.kind !== LAZY_ADD && k.kind !== LAZY_SUB && k.kind !== LAZY_SBB && k.kind !== LAZY_LOGIC) return;
+    c.global(Op.GlobalGet, G.stored).i32(~CF).op(Op.I32And);
+    if (k.kind !== LAZY_LOGIC) { this.flag(CF); c.op(Op.I32Or); }
+    c.global(Op.GlobalSet, G.stored);
+  }
+
+  /**
+   * setResultFlags(32, R, cf, of) (flags.ts): CF from local `cf`, OF pushed
+   * by `of` (null: clear), AF clear; ZF SF PF from R under LAZY_RESULT.
+   */
+  resultFlags(cf: number, of: (() => void) | null): void {
+    const c = this.c;
+    c.global(Op.GlobalGet, G.stored).i32(~ARITH_FLAGS).op(Op.I32And).local(Op.LocalGet, cf).op(Op.I32Or);
+    if (of) { of(); c.i32(11).op(Op.I32Shl, Op.I32Or); }
+    c.global(Op.GlobalSet, G.stored);
+    c.local(Op.LocalGet, R).local(Op.LocalSet, FLAG_RES);
+    this.known = { kind: LAZY_RESULT, size: 32, carryIn: false };
+    this.pending = true;
+  }
+
+  /**
+   * A rotate: all flags made concrete in `stored` (materialize()), then CF
+   * from local `cf` and OF pushed by `of` (setRotateFlags in shift.ts).
+   */
+  rotateFlags(cf: number, of: () => void): void {
+    const c = this.c;
+    if (!this.known) {
+      this.beforeHelper();
+      c.call(F.materialize);
+      this.flagsUnknown();
+      this.known = { kind: LAZY_NONE, size: 32, carryIn: false };
+      this.globalOp = LAZY_NONE;
+    }
+    const k = this.known;
+    c.global(Op.GlobalGet, G.stored);
+    if (k.kind === LAZY_NONE) {
+      c.i32(~(CF | OF)).op(Op.I32And);
+    } else {
+      // getEflags() without CF and OF, which the rotate sets.
+      const afStored = k.kind === LAZY_RESULT;
+      c.i32(~(afStored ? ARITH_FLAGS & ~AF : ARITH_FLAGS)).op(Op.I32And);
+      this.flag(PF); c.i32(2).op(Op.I32Shl, Op.I32Or);
+      if (k.kind !== LAZY_LOGIC && !afStored) { // AF: (dst ^ src ^ res) & 0x10
+        c.local(Op.LocalGet, FLAG_DST);
+        if (k.kind === LAZY_INC || k.kind === LAZY_DEC) c.i32(1); else c.local(Op.LocalGet, FLAG_SRC);
+        c.op(Op.I32Xor).local(Op.LocalGet, FLAG_RES).op(Op.I32Xor).i32(AF).op(Op.I32And, Op.I32Or);
+      }
+      this.flag(ZF); c.i32(6).op(Op.I32Shl, Op.I32Or);
+      this.flag(SF); c.i32(7).op(Op.I32Shl, Op.I32Or);
+    }
+    c.local(Op.LocalGet, cf).op(Op.I32Or);
+    of(); c.i32(11).op(Op.I32Shl, Op.I32Or);
+    c.global(Op.GlobalSet, G.stored);
+    this.known = { kind: LAZY_NONE, size: 32, carryIn: false };
+    this.pending = true;
+  }
+
+  /** A shift or rotate done by the core (jitShift): R from A by the count pushed by `count`. */
+  shiftHelper(kind: number, size: Size, count: () => void): void {
+    this.beforeHelper();
+    this.c.i32(kind).i32(size).local(Op.LocalGet, A);
+    count();
+    this.c.call(F.shift).local(Op.LocalSet, R);
+  }
+
+  /** After shiftHelper() (once, outside any conditional code). */
+  shiftHelperDone(): void {
+    this.flagsUnknown();
+  }
+
+  // ---- leaving ----
+
   exit(next: number): void {
+    this.emitLeaving();
     this.c.i32(next).global(Op.GlobalSet, G.eip).i32(1).global(Op.GlobalSet, G.blockBoundary).op(Op.Return);
   }
 
   /** EIP from local `local`, then leave. */
   exitTo(local: number): void {
+    this.emitLeaving();
     this.c.local(Op.LocalGet, local).global(Op.GlobalSet, G.eip).i32(1).global(Op.GlobalSet, G.blockBoundary).op(Op.Return);
   }
 
@@ -207,7 +494,7 @@ class BlockWriter {
     const c = this.c;
     const arith = (wasmOp: Op, withCarry: boolean): void => {
       c.local(Op.LocalGet, A).local(Op.LocalGet, B).op(wasmOp);
-      if (withCarry) c.call(F.carry).op(wasmOp);
+      if (withCarry) { this.carry(); c.op(wasmOp); }
       c.local(Op.LocalSet, R);
     };
     let kind: number;
@@ -220,16 +507,16 @@ class BlockWriter {
       case ALU_AND: arith(Op.I32And, false); kind = LAZY_LOGIC; break;
       default: arith(Op.I32Xor, false); kind = LAZY_LOGIC; break; // XOR
     }
-    this.pendingFlags = { kind, size };
+    this.pendingFlags = { kind, size, carryIn: op === ALU_ADC };
     return op !== ALU_CMP;
   }
 
-  pendingFlags: { kind: number; size: Size } | null = null;
+  pendingFlags: KnownFlags | null = null;
 
   /** Sets the flags computed by alu() (after the result is stored, so a faulting store changes none). */
   commitFlags(): void {
     const p = this.pendingFlags!;
-    this.setFlags(p.kind, p.size, A, B, R);
+    this.setFlags(p.kind, p.size, A, B, R, p.carryIn);
     this.pendingFlags = null;
   }
 }
@@ -238,9 +525,8 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
   const c = w.c;
   const op = insn.opcode;
   const next = insn.next;
-  // Count it and record where it restarts.
-  c.global(Op.GlobalGet, G.budget).i32(1).op(Op.I32Sub).global(Op.GlobalSet, G.budget);
-  c.i32(insn.address).global(Op.GlobalSet, G.instructionStart);
+  // Count it; where it restarts is recorded before anything that can fault.
+  w.begin(insn.address);
   if (insn.mem && op !== 0x8d && op !== 0x0f1f) w.address(insn.mem);
 
   if (op < 0x40) { // ALU forms
@@ -248,7 +534,7 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
     const size: Size = op & 1 ? 32 : 8;
     switch (op & 7) {
       case 0: case 1:
-        w.readRM(insn, size); c.local(Op.LocalSet, A);
+        w.readRM(insn, size, aluOp !== ALU_CMP); c.local(Op.LocalSet, A);
         w.getReg(size, insn.reg); c.local(Op.LocalSet, B);
         if (w.alu(aluOp, size)) w.writeRM(insn, size, R);
         break;
@@ -269,9 +555,8 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
   if (op < 0x50) { // INC, DEC r32
     const r = op & 7;
     const isInc = op < 0x48;
-    c.call(F.pinCarry);
+    w.pinCarry();
     w.getReg(32, r); c.local(Op.LocalSet, A);
-    c.i32(1).local(Op.LocalSet, B);
     c.local(Op.LocalGet, A).i32(1).op(isInc ? Op.I32Add : Op.I32Sub).local(Op.LocalSet, R);
     w.setReg(32, r, R);
     w.setFlags(isInc ? LAZY_INC : LAZY_DEC, 32, A, B, R);
@@ -318,14 +603,17 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
       w.readRM(insn, 32); c.local(Op.LocalSet, A);
       if (op === 0x0faf) w.getReg(32, insn.reg); else c.i32(insn.imm);
       c.local(Op.LocalSet, B);
-      c.i32(32).local(Op.LocalGet, A).local(Op.LocalGet, B).call(F.imul).local(Op.LocalSet, R);
+      // imulTruncated(32, A, B): CF = OF = the product does not fit.
+      c.local(Op.LocalGet, A).op(Op.I64ExtendI32S).local(Op.LocalGet, B).op(Op.I64ExtendI32S, Op.I64Mul);
+      c.local(Op.LocalTee, WIDE).op(Op.I32WrapI64).local(Op.LocalSet, R);
+      c.local(Op.LocalGet, WIDE).local(Op.LocalGet, R).op(Op.I64ExtendI32S, Op.I64Ne).local(Op.LocalSet, T);
       w.setReg(32, insn.reg, R);
-      w.flags = null;
+      w.resultFlags(T, () => { c.local(Op.LocalGet, T); });
       return false;
     }
     case 0x80: case 0x81: case 0x83: {
       const size: Size = op === 0x80 ? 8 : 32;
-      w.readRM(insn, size); c.local(Op.LocalSet, A);
+      w.readRM(insn, size, insn.reg !== ALU_CMP); c.local(Op.LocalSet, A);
       c.i32(insn.imm).local(Op.LocalSet, B);
       if (w.alu(insn.reg, size)) w.writeRM(insn, size, R);
       w.commitFlags();
@@ -334,7 +622,7 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
     case 0x84: case 0x85: case 0xa8: case 0xa9: case 0xf6: case 0xf7: {
       const size: Size = op & 1 ? 32 : 8;
       if (op === 0xf6 || op === 0xf7) {
-        w.readRM(insn, size); c.local(Op.LocalSet, A);
+        w.readRM(insn, size, insn.reg === 3); c.local(Op.LocalSet, A); // NEG checks its destination writable
         if (insn.reg === 2) { // NOT
           c.local(Op.LocalGet, A).i32(-1).op(Op.I32Xor).local(Op.LocalSet, R);
           w.writeRM(insn, size, R);
@@ -401,26 +689,32 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
     case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
       const size: Size = op & 1 ? 32 : 8;
       const kind = insn.reg;
-      if (op !== 0xd2 && op !== 0xd3) { // by an immediate or by 1
-        const count = (op <= 0xc1 ? insn.imm : 1) & 0x1f;
-        if (count === 0) return false;
-        c.i32(kind).i32(size); w.getReg(size, insn.rmReg); c.i32(count).call(F.shift).local(Op.LocalSet, R);
+      const count = op === 0xd2 || op === 0xd3 ? -1 : (op <= 0xc1 ? insn.imm : 1) & 0x1f;
+      if (count === 0) return false;
+      w.getReg(size, insn.rmReg); c.local(Op.LocalSet, A);
+      if (count > 0) { // by an immediate or by 1
+        if (size === 32 && shiftInline(w, kind, count)) {
+          w.setReg(32, insn.rmReg, R);
+          return false;
+        }
+        w.shiftHelper(kind, size, () => { c.i32(count); });
         w.setReg(size, insn.rmReg, R);
       } else {
-        w.getReg(8, ECX); c.i32(0x1f).op(Op.I32And).local(Op.LocalTee, B).op(Op.If, VOID_BLOCK);
-        c.i32(kind).i32(size); w.getReg(size, insn.rmReg); c.local(Op.LocalGet, B).call(F.shift).local(Op.LocalSet, R);
+        w.getReg(8, ECX); c.i32(0x1f).op(Op.I32And).local(Op.LocalSet, B);
+        w.flushFlags();
+        c.local(Op.LocalGet, B).op(Op.If, VOID_BLOCK);
+        w.shiftHelper(kind, size, () => { c.local(Op.LocalGet, B); });
         w.setReg(size, insn.rmReg, R);
         c.op(Op.End);
       }
-      w.flags = null;
+      w.shiftHelperDone();
       return false;
     }
     case 0xfe: case 0xff: {
       const size: Size = op === 0xfe ? 8 : 32;
       if (insn.reg <= 1) {
-        w.readRM(insn, size); c.local(Op.LocalSet, A);
-        c.call(F.pinCarry);
-        c.i32(1).local(Op.LocalSet, B);
+        w.readRM(insn, size, true); c.local(Op.LocalSet, A);
+        w.pinCarry();
         c.local(Op.LocalGet, A).i32(1).op(insn.reg === 0 ? Op.I32Add : Op.I32Sub).local(Op.LocalSet, R);
         w.writeRM(insn, size, R);
         w.setFlags(insn.reg === 0 ? LAZY_INC : LAZY_DEC, size, A, B, R);
@@ -455,7 +749,54 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
   }
 }
 
+/**
+ * A 32-bit register shifted or rotated by a constant count (1-31), the
+ * result and flags computed inline as shift.ts computes them; A holds the
+ * register. False for RCL and RCR (the core does those).
+ */
+function shiftInline(w: BlockWriter, kind: number, count: number): boolean {
+  const c = w.c;
+  const get = (local: number): Code => c.local(Op.LocalGet, local);
+  const bit = (local: number, at: number): void => { // bit `at` of the local into T
+    get(local); if (at) c.i32(at).op(Op.I32ShrU);
+    if (at !== 31) c.i32(1).op(Op.I32And);
+    c.local(Op.LocalSet, T);
+  };
+  switch (kind) {
+    case ROL: case ROR:
+      get(A).i32(count).op(kind === ROL ? Op.I32Rotl : Op.I32Rotr).local(Op.LocalSet, R);
+      if (kind === ROL) { // CF = the bit rotated into bit 0; OF = CF ^ the new sign bit
+        bit(R, 0);
+        w.rotateFlags(T, () => { get(R).i32(31).op(Op.I32ShrU); get(T).op(Op.I32Xor); });
+      } else { // CF = the new sign bit; OF = CF ^ bit 30
+        bit(R, 31);
+        w.rotateFlags(T, () => { get(R).i32(30).op(Op.I32ShrU).i32(1).op(Op.I32And); get(T).op(Op.I32Xor); });
+      }
+      break;
+    case SHL: case 6: // SAL
+      get(A).i32(count).op(Op.I32Shl).local(Op.LocalSet, R);
+      bit(A, 32 - count); // the last bit shifted out
+      w.resultFlags(T, () => { get(R).i32(31).op(Op.I32ShrU); get(T).op(Op.I32Xor); });
+      break;
+    case SHR:
+      get(A).i32(count).op(Op.I32ShrU).local(Op.LocalSet, R);
+      bit(A, count - 1);
+      w.resultFlags(T, () => { get(A).i32(31).op(Op.I32ShrU); });
+      break;
+    case SAR:
+      get(A).i32(count).op(Op.I32ShrS).local(Op.LocalSet, R);
+      bit(A, count - 1);
+      w.resultFlags(T, null);
+      break;
+    default:
+      return false;
+  }
+  return true;
+}
+
 function branch(w: BlockWriter, cc: number, target: number, next: number): boolean {
+  w.flushFlags();
+  w.syncBudget();
   w.condition(cc);
   w.c.op(Op.If, VOID_BLOCK);
   w.exit(target >>> 0);
@@ -500,7 +841,6 @@ export class Translator {
     const delta = eip - physical;
     const pageEnd = Math.min((eip - (eip & 0xfff)) + 0x1000, this.ram.length + delta);
     const w = new BlockWriter(this.core.regsPointer());
-    w.c.i32(0).global(Op.GlobalSet, G.codeModified);
     let at = eip;
     let count = 0;
     let ended = false;
@@ -518,7 +858,10 @@ export class Translator {
       return false;
     }
     if (!ended) w.exit(at);
-    const module = new WebAssembly.Module(moduleBytes([...GLOBALS], FUNCTIONS, LOCALS, w.c));
+    const body = new Code();
+    if (w.hasWrites) body.i32(0).global(Op.GlobalSet, G.codeModified);
+    body.append(w.c);
+    const module = new WebAssembly.Module(moduleBytes([...GLOBALS], FUNCTIONS, LOCALS, body, LOCALS64));
     const instance = new WebAssembly.Instance(module, this.imports);
     const index = known?.index ?? this.table.grow(1);
     this.table.set(index, instance.exports.block as () => void);

@@ -2,7 +2,7 @@
 // emit one module holding one function that imports the core's memory,
 // globals and helper functions.
 
-export const I32 = 0x7f;
+export const I32 = 0x7f, I64 = 0x7e;
 
 export const enum Op {
   Block = 0x02, If = 0x04, Else = 0x05, End = 0x0b, Br = 0x0c, BrIf = 0x0d, Return = 0x0f,
@@ -12,8 +12,9 @@ export const enum Op {
   I32Const = 0x41,
   I32Eqz = 0x45, I32Eq = 0x46, I32Ne = 0x47, I32LtS = 0x48, I32LtU = 0x49, I32GtS = 0x4a, I32GtU = 0x4b,
   I32LeS = 0x4c, I32LeU = 0x4d, I32GeS = 0x4e, I32GeU = 0x4f,
-  I32Add = 0x6a, I32Sub = 0x6b, I32Mul = 0x6c, I32And = 0x71, I32Or = 0x72, I32Xor = 0x73,
-  I32Shl = 0x74, I32ShrS = 0x75, I32ShrU = 0x76,
+  I32Popcnt = 0x69, I32Add = 0x6a, I32Sub = 0x6b, I32Mul = 0x6c, I32And = 0x71, I32Or = 0x72, I32Xor = 0x73,
+  I32Shl = 0x74, I32ShrS = 0x75, I32ShrU = 0x76, I32Rotl = 0x77, I32Rotr = 0x78,
+  I64Ne = 0x52, I64Mul = 0x7e, I32WrapI64 = 0xa7, I64ExtendI32S = 0xac,
   I32Extend8S = 0xc0, I32Extend16S = 0xc1,
 }
 
@@ -61,6 +62,7 @@ export class Code {
   local(op: Op.LocalGet | Op.LocalSet | Op.LocalTee, index: number): this { this.bytes.push(op); uleb(this.bytes, index); return this; }
   global(op: Op.GlobalGet | Op.GlobalSet, index: number): this { this.bytes.push(op); uleb(this.bytes, index); return this; }
   call(index: number): this { this.bytes.push(Op.Call); uleb(this.bytes, index); return this; }
+  append(other: Code): this { for (const b of other.bytes) this.bytes.push(b); return this; }
   /** A load or store with a constant address folded into the offset. */
   memory(op: Op, align: number, offset: number): this {
     this.bytes.push(op);
@@ -75,9 +77,10 @@ export interface FunctionImport { name: string; params: number; results: number 
 /**
  * A module importing env.memory, the named i32 mutable globals and the named
  * i32 functions (in that order, which gives their indices), and exporting one
- * function `block` of type [] -> [] with `locals` i32 locals.
+ * function `block` of type [] -> [] with `locals` i32 locals followed by
+ * `locals64` i64 locals.
  */
-export function moduleBytes(globals: string[], functions: FunctionImport[], locals: number, body: Code): Uint8Array<ArrayBuffer> {
+export function moduleBytes(globals: string[], functions: FunctionImport[], locals: number, body: Code, locals64 = 0): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   // Types: one per import signature, then the block's.
   const types: number[] = [];
@@ -112,8 +115,9 @@ export function moduleBytes(globals: string[], functions: FunctionImport[], loca
   section(out, 7, exports);
 
   const fn: number[] = [];
-  uleb(fn, locals > 0 ? 1 : 0);
+  uleb(fn, (locals > 0 ? 1 : 0) + (locals64 > 0 ? 1 : 0));
   if (locals > 0) { uleb(fn, locals); fn.push(I32); }
+  if (locals64 > 0) { uleb(fn, locals64); fn.push(I64); }
   fn.push(...body.bytes, Op.End);
   const code: number[] = [];
   uleb(code, 1);
