@@ -44,10 +44,10 @@ const ROL = 0, ROR = 1, SHL = 4, SHR = 5, SAR = 7;
 const ESP = 4, ECX = 1, EAX = 0, EDX = 2;
 
 // Locals of a block function: i32 scratch (A, B, R, T), the memory operand's
-// offset, the operands and result of the last flag-setting instruction, and
-// one i64 for products.
-const A = 0, B = 1, R = 2, ADDRESS = 3, FLAG_DST = 4, FLAG_SRC = 5, FLAG_RES = 6, T = 7;
-const LOCALS = 8;
+// offset, the operands and result of the last flag-setting instruction, the
+// eight general registers (REG + r), and one i64 for products.
+const A = 0, B = 1, R = 2, ADDRESS = 3, FLAG_DST = 4, FLAG_SRC = 5, FLAG_RES = 6, T = 7, REG = 8;
+const LOCALS = 16;
 const WIDE = LOCALS;
 const LOCALS64 = 1;
 
@@ -77,10 +77,14 @@ interface KnownFlags { kind: number; size: Size; carryIn: boolean }
 /**
  * Emits a block function. Besides the code, it tracks what is deferred
  * along the straight line being emitted, and settles it before anything
- * that can look: the lazy-flag globals (`stored` is always written at
- * once), the instructions counted but not yet taken from `budget`, and
- * `instructionStart`. A call that can fault (memory) or leave the block
- * gets all three; a helper that reads or sets flags gets the flags.
+ * that can look: the general registers (kept in locals once read or
+ * written), the lazy-flag globals (`stored` is always written at once),
+ * the instructions counted but not yet taken from `budget`, and
+ * `instructionStart`. A call that can fault (memory) or leaving the block
+ * settles all four; a helper that reads or sets flags gets the flags (no
+ * helper reads the registers). Registers are read into their locals only
+ * on straight-line code (never inside an `if`), so that what is known
+ * holds on every path.
  */
 class BlockWriter {
   readonly c = new Code();
@@ -106,17 +110,59 @@ class BlockWriter {
     this.uncounted++;
   }
 
-  getReg(size: Size, r: number): void {
-    if (size === 32) this.c.i32(0).memory(Op.I32Load, 2, this.regs + 4 * r);
-    else if (size === 16) this.c.i32(0).memory(Op.I32Load16U, 1, this.regs + 4 * r);
-    else this.c.i32(0).memory(Op.I32Load8U, 0, this.regs + 4 * (r & 3) + (r >> 2));
+  /** Per register: 0 not in its local yet, 1 in its local (as in memory), 2 changed in its local only. */
+  private readonly regState = [0, 0, 0, 0, 0, 0, 0, 0];
+
+  /** Register r (0-7) into its local, if it is not there yet. */
+  private loadReg(r: number): void {
+    if (this.regState[r] !== 0) return;
+    this.c.i32(0).memory(Op.I32Load, 2, this.regs + 4 * r).local(Op.LocalSet, REG + r);
+    this.regState[r] = 1;
   }
 
+  /** Pushes a register: 32-bit r, 16-bit r, or 8-bit r (AL CL DL BL AH CH DH BH). */
+  getReg(size: Size, r: number): void {
+    const c = this.c;
+    const r32 = size === 8 ? r & 3 : r;
+    this.loadReg(r32);
+    c.local(Op.LocalGet, REG + r32);
+    if (size === 16) c.i32(0xffff).op(Op.I32And);
+    else if (size === 8) {
+      if (r >= 4) c.i32(8).op(Op.I32ShrU);
+      c.i32(0xff).op(Op.I32And);
+    }
+  }
+
+  /** Sets a register (sized as getReg) from local `local`. */
   setReg(size: Size, r: number, local: number): void {
-    this.c.i32(0).local(Op.LocalGet, local);
-    if (size === 32) this.c.memory(Op.I32Store, 2, this.regs + 4 * r);
-    else if (size === 16) this.c.memory(Op.I32Store16, 1, this.regs + 4 * r);
-    else this.c.memory(Op.I32Store8, 0, this.regs + 4 * (r & 3) + (r >> 2));
+    const c = this.c;
+    if (size === 32) {
+      c.local(Op.LocalGet, local).local(Op.LocalSet, REG + r);
+      this.regState[r] = 2;
+      return;
+    }
+    const r32 = size === 8 ? r & 3 : r;
+    const shift = size === 8 && r >= 4 ? 8 : 0;
+    const m = mask(size) << shift;
+    this.loadReg(r32);
+    c.local(Op.LocalGet, REG + r32).i32(~m).op(Op.I32And);
+    c.local(Op.LocalGet, local);
+    if (shift) c.i32(shift).op(Op.I32Shl);
+    c.i32(m).op(Op.I32And, Op.I32Or).local(Op.LocalSet, REG + r32);
+    this.regState[r32] = 2;
+  }
+
+  /** Stores the registers changed in their locals (emitted code only). */
+  private emitRegisterStores(): void {
+    for (let r = 0; r < 8; r++) {
+      if (this.regState[r] === 2) this.c.i32(0).local(Op.LocalGet, REG + r).memory(Op.I32Store, 2, this.regs + 4 * r);
+    }
+  }
+
+  /** Brings the registers in memory up to date. */
+  flushRegisters(): void {
+    this.emitRegisterStores();
+    for (let r = 0; r < 8; r++) if (this.regState[r] === 2) this.regState[r] = 1;
   }
 
   /** The memory operand's offset into ADDRESS. */
@@ -167,6 +213,7 @@ class BlockWriter {
 
   /** Before a call that may fault: the state is the architectural one before this instruction. */
   private beforeAccess(): void {
+    this.flushRegisters();
     this.flushFlags();
     this.syncBudget();
     if (this.startWritten !== this.current) {
@@ -190,6 +237,7 @@ class BlockWriter {
 
   /** What leaving must settle, emitted without changing what is known (the code may go on). */
   private emitLeaving(): void {
+    this.emitRegisterStores();
     if (this.pending) this.emitLazyGlobals();
     if (this.uncounted) this.c.global(Op.GlobalGet, G.budget).i32(this.uncounted).op(Op.I32Sub).global(Op.GlobalSet, G.budget);
   }
@@ -582,10 +630,11 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
   }
   if ((op & 0xfff0) === 0x0f40) { // CMOVcc
     w.readRM(insn, 32); c.local(Op.LocalSet, A);
+    c.local(Op.LocalGet, A);
+    w.getReg(32, insn.reg);
     w.condition(op & 15);
-    c.op(Op.If, VOID_BLOCK);
-    w.setReg(32, insn.reg, A);
-    c.op(Op.End);
+    c.op(Op.Select).local(Op.LocalSet, R);
+    w.setReg(32, insn.reg, R);
     return false;
   }
   if ((op & 0xfff0) === 0x0f90) { // SETcc
@@ -700,12 +749,14 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
         w.shiftHelper(kind, size, () => { c.i32(count); });
         w.setReg(size, insn.rmReg, R);
       } else {
+        // A count of 0 changes nothing (R stays A).
         w.getReg(8, ECX); c.i32(0x1f).op(Op.I32And).local(Op.LocalSet, B);
+        c.local(Op.LocalGet, A).local(Op.LocalSet, R);
         w.flushFlags();
         c.local(Op.LocalGet, B).op(Op.If, VOID_BLOCK);
         w.shiftHelper(kind, size, () => { c.local(Op.LocalGet, B); });
-        w.setReg(size, insn.rmReg, R);
         c.op(Op.End);
+        w.setReg(size, insn.rmReg, R);
       }
       w.shiftHelperDone();
       return false;
@@ -795,6 +846,7 @@ function shiftInline(w: BlockWriter, kind: number, count: number): boolean {
 }
 
 function branch(w: BlockWriter, cc: number, target: number, next: number): boolean {
+  w.flushRegisters();
   w.flushFlags();
   w.syncBudget();
   w.condition(cc);
