@@ -224,7 +224,7 @@ export function untranslatable(): u32 { return UNTRANSLATABLE; }
 export { eip, instructionStart, budget, blockBoundary } from "./state";
 export { stored, lazyOp, lazyDst, lazySrc, lazyRes, lazySize } from "./flags";
 export { codeModified } from "./blocks";
-export { pageFaultPending } from "./state";
+export { pageFaultPending, attention } from "./state";
 
 // Helpers translated blocks call for what is not worth inlining: checked
 // segmented memory access, flags, shifts, multiplies.

@@ -18,7 +18,7 @@
 import { Code, Op, moduleBytes, VOID_BLOCK, type FunctionImport } from './wasm.js';
 import { decodeInstruction, SEG_SS, type Instruction, type MemoryOperand } from './decode.js';
 
-const GLOBALS = ['eip', 'instructionStart', 'budget', 'blockBoundary', 'codeModified', 'pageFaultPending',
+const GLOBALS = ['eip', 'instructionStart', 'budget', 'blockBoundary', 'codeModified', 'pageFaultPending', 'attention',
   'stored', 'lazyOp', 'lazyDst', 'lazySrc', 'lazyRes', 'lazySize'] as const;
 const G = Object.fromEntries(GLOBALS.map((g, i) => [g, i])) as Record<(typeof GLOBALS)[number], number>;
 
@@ -101,13 +101,19 @@ class BlockWriter {
   private startWritten = -1;
   /** Did the block write memory (it then clears codeModified on entry)? */
   hasWrites = false;
+  /** Instructions in the block so far. */
+  private length = 0;
+  /** Does the block jump back to its start (its body is then a wasm loop)? */
+  loops = false;
 
-  constructor(private readonly regs: number) {}
+  /** `start`: the block's EIP. */
+  constructor(private readonly regs: number, private readonly start: number) {}
 
   /** A new instruction at `address`: one more to count. */
   begin(address: number): void {
     this.current = address;
     this.uncounted++;
+    this.length++;
   }
 
   /** Per register: 0 not in its local yet, 1 in its local (as in memory), 2 changed in its local only. */
@@ -507,6 +513,28 @@ class BlockWriter {
 
   // ---- leaving ----
 
+  /**
+   * Leaves for `target` at the end of the block, from code `depth` levels
+   * inside the block's body. A jump back to the block's own start goes round
+   * again instead, as long as the run loop would just call the block again:
+   * nothing needs its attention (a pending interrupt or fault, a trap) and
+   * the budget covers the whole block. (Nothing in a block moves the fetch
+   * window or evicts the block from the cache, and a write to its code has
+   * left it already.)
+   */
+  jump(target: number, depth: number): void {
+    const c = this.c;
+    if (target === this.start) {
+      this.flushRegisters();
+      this.flushFlags();
+      this.syncBudget();
+      c.global(Op.GlobalGet, G.attention).op(Op.I32Eqz);
+      c.global(Op.GlobalGet, G.budget).i32(this.length).op(Op.I32GeU, Op.I32And, Op.BrIf, depth);
+      this.loops = true;
+    }
+    this.exit(target);
+  }
+
   exit(next: number): void {
     this.emitLeaving();
     this.c.i32(next).global(Op.GlobalSet, G.eip).i32(1).global(Op.GlobalSet, G.blockBoundary).op(Op.Return);
@@ -789,7 +817,7 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
       w.exit((next + insn.imm) | 0);
       return true;
     case 0xe9: case 0xeb:
-      w.exit((next + insn.imm) | 0);
+      w.jump((next + insn.imm) >>> 0, 0);
       return true;
     case 0xc2: case 0xc3:
       w.pop(A, op === 0xc2 ? insn.imm : 0);
@@ -851,7 +879,7 @@ function branch(w: BlockWriter, cc: number, target: number, next: number): boole
   w.syncBudget();
   w.condition(cc);
   w.c.op(Op.If, VOID_BLOCK);
-  w.exit(target >>> 0);
+  w.jump(target >>> 0, 1);
   w.c.op(Op.End);
   w.exit(next);
   return true;
@@ -892,7 +920,7 @@ export class Translator {
     }
     const delta = eip - physical;
     const pageEnd = Math.min((eip - (eip & 0xfff)) + 0x1000, this.ram.length + delta);
-    const w = new BlockWriter(this.core.regsPointer());
+    const w = new BlockWriter(this.core.regsPointer(), eip >>> 0);
     let at = eip;
     let count = 0;
     let ended = false;
@@ -912,7 +940,9 @@ export class Translator {
     if (!ended) w.exit(at);
     const body = new Code();
     if (w.hasWrites) body.i32(0).global(Op.GlobalSet, G.codeModified);
+    if (w.loops) body.op(Op.Loop, VOID_BLOCK);
     body.append(w.c);
+    if (w.loops) body.op(Op.End);
     const module = new WebAssembly.Module(moduleBytes([...GLOBALS], FUNCTIONS, LOCALS, body, LOCALS64));
     const instance = new WebAssembly.Instance(module, this.imports);
     const index = known?.index ?? this.table.grow(1);

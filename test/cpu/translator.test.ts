@@ -119,7 +119,7 @@ describe('translated blocks against the interpreter (random programs)', () => {
   const value = (): number => (chance(50) ? pick(EDGES) : chance(50) ? random() : random() & 0xff) >>> 0;
   const le = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
-  const DEST32 = [0, 1, 2, 5, 6, 7];  // not EBX (the base) nor ESP
+  const DEST32 = [0, 1, 2, 5, 6];     // not EBX (the base), ESP, EDI (a loop counter)
   const DEST8 = [0, 1, 2, 4, 5, 6];   // not BL, BH
   const modrm = (reg: number, rm: number): number => 0xc0 | (reg << 3) | rm;
   // [ebx+disp8]: mostly inside the page, sometimes across its end.
@@ -183,12 +183,31 @@ describe('translated blocks against the interpreter (random programs)', () => {
   function program(): { code: number[]; starts: number[] } {
     const code: number[] = [];
     const starts = [PROGRAM];
-    const length = 8 + (random() % 40);
-    for (let i = 0; i < length; i++) {
-      for (const b of instruction()) {
+    const emit = (bytes: number[]): void => {
+      for (const b of bytes) {
         if (b === START) starts.push(PROGRAM + code.length);
         else code.push(b);
       }
+    };
+    const length = 8 + (random() % 40);
+    for (let i = 0; i < length; i++) emit(instruction());
+    if (chance(50)) {
+      // A loop whose body is one block, jumping back to its own start:
+      // mov edi, n; top: body; dec edi; jnz top (or jz out; jmp top, or
+      // jmp top for ever, until the slices below end).
+      emit([0xbf, ...le(1 + (random() % 100)), 0xeb, 0, START]);
+      const top = code.length;
+      for (let i = 1 + (random() % 20); i > 0; i--) {
+        let insn = instruction();
+        while (insn.includes(START)) insn = instruction();
+        emit(insn);
+      }
+      emit([0x4f]);
+      const kind = random() % 3;
+      if (kind === 0) emit([0x0f, 0x85, ...le(top - (code.length + 6)), START]);
+      else if (kind === 1) emit([0x74, 5, START, 0xe9, ...le(top - (code.length + 7)), START]);
+      else emit([0xe9, ...le(top - (code.length + 5)), START]);
+      for (let i = random() % 10; i > 0; i--) emit(instruction());
     }
     code.push(0xf4); // hlt
     return { code, starts };
@@ -214,6 +233,7 @@ describe('translated blocks against the interpreter (random programs)', () => {
       for (let i = 0; i < data.length; i++) data[i] = random() & 0xff;
       const regs = [0, 1, 2, 3, 4, 5, 6, 7].map(() => value());
       const flags = 0x2 | (random() & 0x8d5);
+      const slices = [0, 1, 2, 3].map(() => 1 + (random() % 400));
       const results = cpus.map((cpu, i) => {
         cpu.ram.set(code, PROGRAM);
         cpu.ram.set(data, DATA);
@@ -225,8 +245,16 @@ describe('translated blocks against the interpreter (random programs)', () => {
         cpu.setCr(2, 0);
         if (i === 0) for (const at of starts) blocks += cpu.translateNow(at) ? 1 : 0;
         cpu.eip = PROGRAM;
-        const r = runToEnd(cpu);
-        return { result: r, cr2: cpu.getCr(2), ...state(cpu) };
+        // In slices of random lengths (the same for both): a block runs
+        // only when the budget covers it, a loop only while it does.
+        const trace = [];
+        let r = cpu.run(slices[0]!);
+        for (let k = 1; r.reason === 'budget' && k < 40; k++) {
+          trace.push([cpu.eip, cpu.eflags, cpu.instructionsRetired, ...[0, 1, 2, 3, 4, 5, 6, 7].map((g) => cpu.getReg(g as Reg))]);
+          r = cpu.run(slices[k % slices.length]!);
+        }
+        const memory = createHash('sha256').update(cpu.ram.subarray(DATA, DATA + 0x1000)).update(cpu.ram.subarray(STACK - 0x1000, STACK)).digest('hex');
+        return { result: r, regs: [0, 1, 2, 3, 4, 5, 6, 7].map((g) => cpu.getReg(g as Reg)), eip: cpu.eip, eflags: cpu.eflags, instructions: cpu.instructionsRetired, cr2: cpu.getCr(2), trace, memory };
       });
       if (results[0]!.result.reason === 'exception') faults++;
       expect(results[0], `program ${n}: ${code.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`).toEqual(results[1]);
