@@ -2,13 +2,19 @@
 // does what the interpreter would do, instruction by instruction, and
 // installs it in the core's translation cache (emulator/core/blocks.ts).
 //
-// A block is a run of translatable instructions within one 4 KiB page,
-// ending after the first jump, call, return or branch, or before the first
-// instruction the translator does not handle. The generated code keeps the
+// A block is a trace of translatable instructions within one 4 KiB page,
+// at most MAX_INSTRUCTIONS long: it follows unconditional jumps to code it
+// has not been through, leaves when a conditional branch is taken and goes
+// on when it is not, and ends at a call, a return, an indirect jump, a jump
+// it does not follow, or before an instruction the translator does not
+// handle. A branch or jump back to its own start makes it a loop that goes
+// round inside its wasm function while the run loop would only call it
+// again (see BlockWriter.jump()). The generated code keeps the
 // interpreter's contract exactly wherever the core can look: at every
 // memory access (which may fault) and wherever the block leaves, the
-// executed-instruction count, the restart address (instructionStart) and
-// the lazily described flags are what the interpreter would have left.
+// general registers, the executed-instruction count, the restart address
+// (instructionStart) and the lazily described flags are what the
+// interpreter would have left.
 // Between those points they are kept in the block's locals and written
 // only when needed; flags the block knows statically (which instruction
 // set them last) are read inline, without asking the core. Memory goes
@@ -47,7 +53,8 @@ const ESP = 4, ECX = 1, EAX = 0, EDX = 2;
 // offset, the operands and result of the last flag-setting instruction, the
 // eight general registers (REG + r), and one i64 for products.
 const A = 0, B = 1, R = 2, ADDRESS = 3, FLAG_DST = 4, FLAG_SRC = 5, FLAG_RES = 6, T = 7, REG = 8;
-const LOCALS = 16;
+const LENGTH = 16; // the block's length in instructions (set on entry)
+const LOCALS = 17;
 const WIDE = LOCALS;
 const LOCALS64 = 1;
 
@@ -105,9 +112,13 @@ class BlockWriter {
   private length = 0;
   /** Does the block jump back to its start (its body is then a wasm loop)? */
   loops = false;
+  /** Set by an unconditional jump the block follows: where it goes on. */
+  continueAt: number | null = null;
+  /** May the block go on at `target` (set by the translator)? */
+  canFollow: (target: number) => boolean = () => false;
 
   /** `start`: the block's EIP. */
-  constructor(private readonly regs: number, private readonly start: number) {}
+  constructor(private readonly regs: number, readonly start: number) {}
 
   /** A new instruction at `address`: one more to count. */
   begin(address: number): void {
@@ -514,8 +525,7 @@ class BlockWriter {
   // ---- leaving ----
 
   /**
-   * Leaves for `target` at the end of the block, from code `depth` levels
-   * inside the block's body. A jump back to the block's own start goes round
+   * Leaves for `target`, from code `depth` levels inside the block's body. A jump back to the block's own start goes round
    * again instead, as long as the run loop would just call the block again:
    * nothing needs its attention (a pending interrupt or fault, a trap) and
    * the budget covers the whole block. (Nothing in a block moves the fetch
@@ -529,7 +539,7 @@ class BlockWriter {
       this.flushFlags();
       this.syncBudget();
       c.global(Op.GlobalGet, G.attention).op(Op.I32Eqz);
-      c.global(Op.GlobalGet, G.budget).i32(this.length).op(Op.I32GeU, Op.I32And, Op.BrIf, depth);
+      c.global(Op.GlobalGet, G.budget).local(Op.LocalGet, LENGTH).op(Op.I32GeU, Op.I32And, Op.BrIf, depth);
       this.loops = true;
     }
     this.exit(target);
@@ -816,9 +826,15 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
       w.push(B);
       w.exit((next + insn.imm) | 0);
       return true;
-    case 0xe9: case 0xeb:
-      w.jump((next + insn.imm) >>> 0, 0);
+    case 0xe9: case 0xeb: {
+      const target = (next + insn.imm) >>> 0;
+      if (target !== w.start && w.canFollow(target)) {
+        w.continueAt = target; // the block goes on there
+        return true;
+      }
+      w.jump(target, 0);
       return true;
+    }
     case 0xc2: case 0xc3:
       w.pop(A, op === 0xc2 ? insn.imm : 0);
       w.exitTo(A);
@@ -873,6 +889,12 @@ function shiftInline(w: BlockWriter, kind: number, count: number): boolean {
   return true;
 }
 
+/**
+ * A conditional branch leaves the block when taken; the block goes on with
+ * the next instruction, unless the branch closes a loop back to the block's
+ * start (the code after a loop stays out of the loop's function: measured
+ * faster).
+ */
 function branch(w: BlockWriter, cc: number, target: number, next: number): boolean {
   w.flushRegisters();
   w.flushFlags();
@@ -881,6 +903,7 @@ function branch(w: BlockWriter, cc: number, target: number, next: number): boole
   w.c.op(Op.If, VOID_BLOCK);
   w.jump(target >>> 0, 1);
   w.c.op(Op.End);
+  if ((target >>> 0) !== w.start) return false;
   w.exit(next);
   return true;
 }
@@ -888,7 +911,7 @@ function branch(w: BlockWriter, cc: number, target: number, next: number): boole
 /** A compiled block, kept so that a block evicted from the core's cache (by a
  * slot collision, or a write to its page that left its own bytes alone) comes
  * back without compiling again. */
-interface CompiledBlock { index: number; bytes: Uint8Array; length: number }
+interface CompiledBlock { index: number; code: [number, Uint8Array][]; length: number; last: number }
 
 export class Translator {
   private readonly imports: WebAssembly.Imports;
@@ -914,32 +937,52 @@ export class Translator {
   translate(eip: number, physical = eip): boolean {
     const key = `${eip}:${physical}`;
     const known = this.compiled.get(key);
-    if (known && sameBytes(this.ram, physical, known.bytes)) {
-      this.core.installBlock(eip, known.index, known.length, physical, physical + known.bytes.length - 1);
+    if (known && known.code.every(([at, bytes]) => sameBytes(this.ram, at, bytes))) {
+      this.core.installBlock(eip, known.index, known.length, physical, known.last);
       return true;
     }
     const delta = eip - physical;
-    const pageEnd = Math.min((eip - (eip & 0xfff)) + 0x1000, this.ram.length + delta);
+    const pageStart = eip - (eip & 0xfff);
+    const pageEnd = Math.min(pageStart + 0x1000, this.ram.length + delta);
     const w = new BlockWriter(this.core.regsPointer(), eip >>> 0);
+    // The block follows unconditional jumps within its page to code it has
+    // not been through yet; it is a trace of straight runs of code.
+    const visited = new Set<number>();
+    const runs: [number, number][] = [];
+    let runStart = eip;
+    w.canFollow = (target) => target >= pageStart && target < pageEnd && !visited.has(target);
     let at = eip;
     let count = 0;
     let ended = false;
     while (count < MAX_INSTRUCTIONS && !ended) {
+      if (visited.has(at)) break;
       const insn = at < pageEnd ? decodeInstruction(this.ram, at, pageEnd, delta) : null;
       if (!insn) break;
+      visited.add(at);
       w.wroteMemory = false;
       ended = translateInstruction(w, insn);
       if (w.wroteMemory && !ended) w.checkCodeModified(insn.next);
       count++;
       at = insn.next;
+      if (w.continueAt !== null) {
+        runs.push([runStart, at]);
+        at = runStart = w.continueAt;
+        w.continueAt = null;
+        ended = false;
+      }
     }
+    runs.push([runStart, at]);
     if (count === 0) {
       this.core.installBlock(eip, this.core.untranslatable(), 0, physical, physical);
       return false;
     }
-    if (!ended) w.exit(at);
+    if (!ended) {
+      if (at === eip) w.jump(at, 0); // ran into its own start
+      else w.exit(at);
+    }
     const body = new Code();
     if (w.hasWrites) body.i32(0).global(Op.GlobalSet, G.codeModified);
+    body.i32(count).local(Op.LocalSet, LENGTH);
     if (w.loops) body.op(Op.Loop, VOID_BLOCK);
     body.append(w.c);
     if (w.loops) body.op(Op.End);
@@ -947,8 +990,11 @@ export class Translator {
     const instance = new WebAssembly.Instance(module, this.imports);
     const index = known?.index ?? this.table.grow(1);
     this.table.set(index, instance.exports.block as () => void);
-    this.compiled.set(key, { index, bytes: this.ram.slice(physical, at - delta), length: count });
-    this.core.installBlock(eip, index, count, physical, at - delta - 1);
+    const code = runs.filter(([from, to]) => to > from)
+      .map(([from, to]): [number, Uint8Array] => [from - delta, this.ram.slice(from - delta, to - delta)]);
+    const last = Math.max(...runs.map(([, to]) => to)) - delta - 1;
+    this.compiled.set(key, { index, code, length: count, last });
+    this.core.installBlock(eip, index, count, physical, last);
     this.blocksTranslated++;
     return true;
   }

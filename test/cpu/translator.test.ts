@@ -173,7 +173,11 @@ describe('translated blocks against the interpreter (random programs)', () => {
         [0x6b, modrm(pick(DEST32), random() % 8), value() & 0xff], [0x69, modrm(pick(DEST32), random() % 8), ...le(value())]]);
       case 17: case 18: return [0x0f, 0x90 + cc(), ...rm(0, DEST8, 10)];                // SETcc
       case 19: return [0x0f, 0x40 + cc(), modrm(pick(DEST32), random() % 8)];           // CMOVcc
-      case 20: return chance(70) ? [0x70 + cc(), 0, START] : [0x0f, 0x80 + cc(), 0, 0, 0, 0, START]; // Jcc to the next instruction
+      case 20: return pick([
+        [0x70 + cc(), 0, START], [0x0f, 0x80 + cc(), 0, 0, 0, 0, START], // Jcc to the next instruction
+        [0x70 + cc(), 2, 0x90, 0x90, START],                             // Jcc over two NOPs
+        [0xeb, 3, 0xf4, 0xf4, 0xf4], [0xe9, 2, 0, 0, 0, 0xf4, 0xf4],      // JMP over HLTs
+      ]);
       case 21: return chance(50) ? [0x89, ...memory(random() % 8)] : [0xb8 + pick(DEST32), ...le(value())];
       case 22: return [0x11 + 8 * (random() % 2), modrm(random() % 8, pick(DEST32))];   // ADC, SBB
       default: return [pick([0xf5, 0xf8, 0xf9, 0x9c, 0x9f]), ...interpreted(0x58 + pick(DEST32))]; // CMC CLC STC PUSHF LAHF, POP
