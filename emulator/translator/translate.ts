@@ -98,6 +98,13 @@ class BlockWriter {
   known: KnownFlags | null = null;
   /** The lazy globals are behind `known` (always false when nothing is known). */
   private pending = false;
+  /**
+   * The known flags are those of an INC or DEC whose CF is still to be
+   * pinned from the lazy globals (which describe the flags before it): when
+   * INC or DEC follows flags the block does not know, the pin waits until
+   * something looks, as the next instruction setting CF makes it needless.
+   */
+  private unpinned = false;
   /** What lazyOp and lazySize hold, when known (-1: not known). */
   private globalOp = -1;
   private globalSize = -1;
@@ -201,6 +208,7 @@ class BlockWriter {
   private emitLazyGlobals(): void {
     const c = this.c;
     const k = this.known!;
+    if (this.unpinned) c.call(F.pinCarry); // from the globals as they still are
     if (this.globalOp !== k.kind) c.i32(k.kind).global(Op.GlobalSet, G.lazyOp);
     if (k.kind === LAZY_NONE) return;
     if (this.globalSize !== k.size) c.i32(k.size).global(Op.GlobalSet, G.lazySize);
@@ -217,6 +225,7 @@ class BlockWriter {
     if (!this.pending) return;
     this.emitLazyGlobals();
     this.pending = false;
+    this.unpinned = false;
     this.globalOp = this.known!.kind;
     if (this.known!.kind !== LAZY_NONE) this.globalSize = this.known!.size;
   }
@@ -248,6 +257,7 @@ class BlockWriter {
   private flagsUnknown(): void {
     this.known = null;
     this.pending = false;
+    this.unpinned = false;
     this.globalOp = -1;
     this.globalSize = -1;
   }
@@ -322,6 +332,7 @@ class BlockWriter {
     }
     this.known = { kind, size, carryIn };
     this.pending = true;
+    if (kind !== LAZY_INC && kind !== LAZY_DEC) this.unpinned = false; // (set for these by pinCarry())
   }
 
   /** Pushes bit `bit` of `stored` (0 or 1). */
@@ -358,7 +369,10 @@ class BlockWriter {
             top();
             return;
           case LAZY_LOGIC: c.i32(0); return;
-          default: this.storedBit(0); return; // INC DEC RESULT NONE
+          default: // INC DEC RESULT NONE
+            if (this.unpinned) this.flushFlags(); // pins it
+            this.storedBit(0);
+            return;
         }
       case ZF:
         if (k.kind === LAZY_NONE) this.storedBit(6); else get(FLAG_RES).op(Op.I32Eqz);
@@ -447,11 +461,10 @@ class BlockWriter {
     const c = this.c;
     const k = this.known;
     if (!k) {
-      this.beforeHelper();
-      c.call(F.pinCarry);
+      this.unpinned = true; // pinned when something looks (flushFlags())
       return;
     }
-    // INC DEC RESULT NONE: CF is in `stored` already.
+    // INC DEC RESULT NONE: CF is in `stored` already (or, unpinned, still where it was).
     if (k.kind !== LAZY_ADD && k.kind !== LAZY_SUB && k.kind !== LAZY_SBB && k.kind !== LAZY_LOGIC) return;
     c.global(Op.GlobalGet, G.stored).i32(~CF).op(Op.I32And);
     if (k.kind !== LAZY_LOGIC) { this.flag(CF); c.op(Op.I32Or); }
@@ -470,6 +483,7 @@ class BlockWriter {
     c.local(Op.LocalGet, R).local(Op.LocalSet, FLAG_RES);
     this.known = { kind: LAZY_RESULT, size: 32, carryIn: false };
     this.pending = true;
+    this.unpinned = false;
   }
 
   /**
@@ -507,6 +521,7 @@ class BlockWriter {
     c.global(Op.GlobalSet, G.stored);
     this.known = { kind: LAZY_NONE, size: 32, carryIn: false };
     this.pending = true;
+    this.unpinned = false;
   }
 
   /** A shift or rotate done by the core (jitShift): R from A by the count pushed by `count`. */
