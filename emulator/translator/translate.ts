@@ -802,12 +802,14 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
         w.shiftHelper(kind, size, () => { c.i32(count); });
         w.setReg(size, insn.rmReg, R);
       } else {
-        // A count of 0 changes nothing (R stays A).
+        // By CL: a count of 0 changes nothing (R stays A, the flags stay).
+        // The flags written in the `if` are not known after it.
         w.getReg(8, ECX); c.i32(0x1f).op(Op.I32And).local(Op.LocalSet, B);
         c.local(Op.LocalGet, A).local(Op.LocalSet, R);
         w.flushFlags();
         c.local(Op.LocalGet, B).op(Op.If, VOID_BLOCK);
-        w.shiftHelper(kind, size, () => { c.local(Op.LocalGet, B); });
+        if (size === 32 && shiftInline(w, kind, null)) w.flushFlags();
+        else w.shiftHelper(kind, size, () => { c.local(Op.LocalGet, B); });
         c.op(Op.End);
         w.setReg(size, insn.rmReg, R);
       }
@@ -860,42 +862,52 @@ function translateInstruction(w: BlockWriter, insn: Instruction): boolean {
 }
 
 /**
- * A 32-bit register shifted or rotated by a constant count (1-31), the
- * result and flags computed inline as shift.ts computes them; A holds the
- * register. False for RCL and RCR (the core does those).
+ * A 32-bit register shifted or rotated, the result and flags computed
+ * inline as shift.ts computes them: A holds the register, the count is the
+ * constant `count` (1-31) or, null, local B (1-31 when this runs). False
+ * for RCL and RCR (the core does those).
  */
-function shiftInline(w: BlockWriter, kind: number, count: number): boolean {
+function shiftInline(w: BlockWriter, kind: number, count: number | null): boolean {
   const c = w.c;
   const get = (local: number): Code => c.local(Op.LocalGet, local);
-  const bit = (local: number, at: number): void => { // bit `at` of the local into T
-    get(local); if (at) c.i32(at).op(Op.I32ShrU);
-    if (at !== 31) c.i32(1).op(Op.I32And);
-    c.local(Op.LocalSet, T);
+  // Pushes the count plus `plus`, or `from` minus the count.
+  const countPlus = (plus: number): void => {
+    if (count !== null) c.i32(count + plus);
+    else { get(B); if (plus) c.i32(plus).op(Op.I32Add); }
   };
+  const fromCount = (from: number): void => {
+    if (count !== null) c.i32(from - count);
+    else { c.i32(from); get(B); c.op(Op.I32Sub); }
+  };
+  // Bit `at` (pushed by `at`) of the local into T.
+  const bit = (local: number, at: () => void): void => {
+    get(local); at(); c.op(Op.I32ShrU).i32(1).op(Op.I32And).local(Op.LocalSet, T);
+  };
+  const constant = (v: number) => (): void => { c.i32(v); };
   switch (kind) {
     case ROL: case ROR:
-      get(A).i32(count).op(kind === ROL ? Op.I32Rotl : Op.I32Rotr).local(Op.LocalSet, R);
+      get(A); countPlus(0); c.op(kind === ROL ? Op.I32Rotl : Op.I32Rotr).local(Op.LocalSet, R);
       if (kind === ROL) { // CF = the bit rotated into bit 0; OF = CF ^ the new sign bit
-        bit(R, 0);
+        bit(R, constant(0));
         w.rotateFlags(T, () => { get(R).i32(31).op(Op.I32ShrU); get(T).op(Op.I32Xor); });
       } else { // CF = the new sign bit; OF = CF ^ bit 30
-        bit(R, 31);
+        bit(R, constant(31));
         w.rotateFlags(T, () => { get(R).i32(30).op(Op.I32ShrU).i32(1).op(Op.I32And); get(T).op(Op.I32Xor); });
       }
       break;
     case SHL: case 6: // SAL
-      get(A).i32(count).op(Op.I32Shl).local(Op.LocalSet, R);
-      bit(A, 32 - count); // the last bit shifted out
+      get(A); countPlus(0); c.op(Op.I32Shl).local(Op.LocalSet, R);
+      bit(A, () => fromCount(32)); // the last bit shifted out
       w.resultFlags(T, () => { get(R).i32(31).op(Op.I32ShrU); get(T).op(Op.I32Xor); });
       break;
     case SHR:
-      get(A).i32(count).op(Op.I32ShrU).local(Op.LocalSet, R);
-      bit(A, count - 1);
+      get(A); countPlus(0); c.op(Op.I32ShrU).local(Op.LocalSet, R);
+      bit(A, () => countPlus(-1));
       w.resultFlags(T, () => { get(A).i32(31).op(Op.I32ShrU); });
       break;
     case SAR:
-      get(A).i32(count).op(Op.I32ShrS).local(Op.LocalSet, R);
-      bit(A, count - 1);
+      get(A); countPlus(0); c.op(Op.I32ShrS).local(Op.LocalSet, R);
+      bit(A, () => countPlus(-1));
       w.resultFlags(T, null);
       break;
     default:

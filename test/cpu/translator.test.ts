@@ -144,6 +144,7 @@ describe('translated blocks against the interpreter (random programs)', () => {
       [0x83, modrm(random() % 8, r), value() & 0xff], [0x81, modrm(random() % 8, r), ...le(value())],
       [0x01 + 8 * (random() % 8), modrm(random() % 8, r)], [0xf7, modrm(3, r)],
       [0xc1, modrm(pick(SHIFT_KINDS), r), count()], [0xd1, modrm(pick(SHIFT_KINDS), r)],
+      [0xb1, count(), 0xd3, modrm(pick(SHIFT_KINDS), r)], // mov cl, count; shift by CL
       [0x6b, modrm(r, r), value() & 0xff],
     ]);
     const reader = pick([[0x0f, 0x90 + cc(), modrm(0, pick(DEST8))], [0x0f, 0x40 + cc(), modrm(pick(DEST32), random() % 8)],
@@ -165,7 +166,7 @@ describe('translated blocks against the interpreter (random programs)', () => {
       case 9: return [chance(50) ? 0xfe : 0xff, ...rm(random() % 2, chance(50) ? DEST8 : DEST32)];
       case 10: case 11: return [0xc1, modrm(pick(SHIFT_KINDS), pick(DEST32)), count()];
       case 12: return [0xd1, modrm(pick(SHIFT_KINDS), pick(DEST32))];
-      case 13: { const op = pick([0xc0, 0xd0, 0xd2, 0xd3]); return [op, modrm(pick(SHIFT_KINDS), pick(DEST8)), ...(op === 0xc0 ? [count()] : [])]; }
+      case 13: { const op = pick([0xc0, 0xd0, 0xd2, 0xd3]); return [op, modrm(pick(SHIFT_KINDS), pick(op === 0xd3 ? DEST32 : DEST8)), ...(op === 0xc0 ? [count()] : [])]; }
       case 14: return [0xb9, ...le(count())];                                          // mov ecx, count
       case 15: return pick([[0xf7, modrm(pick([2, 3]), pick(DEST32))], [0xf6, modrm(pick([2, 3]), pick(DEST8))],
         [0x85, modrm(random() % 8, random() % 8)], [0xa9, ...le(value())], [0x84, modrm(random() % 8, random() % 8)]]);
