@@ -111,10 +111,14 @@ export function write32(linear: u32, v: u32): void {
   writeSplit(linear, v, 4);
 }
 
-// True when paging is off (so linear = physical) and the access lies in RAM
-// within one page: then the fast paths below load and store directly.
-@inline function directAccess(linear: u32, bytes: u32): bool {
-  return !pagingEnabled && linear <= ramSize - bytes && !crossesPage(linear, bytes);
+// The physical address of an access of `bytes` at `linear` if it lies in
+// one page of RAM and needs no walk (paging off, or the fast table holds the
+// page), else NO_QUICK_PATH: then the out-of-line path decides.
+const NO_QUICK_PATH: u32 = 0xFFFFFFFF;
+@inline function quickPhysical(linear: u32, bytes: u32, write: bool): u32 {
+  if (crossesPage(linear, bytes)) return NO_QUICK_PATH;
+  const physical = pagingEnabled ? fastTranslate(write, linear) : linear;
+  return physical <= ramSize - bytes ? physical : NO_QUICK_PATH;
 }
 
 // A write across a page boundary: both pages are translated (and may fault)
@@ -157,20 +161,29 @@ export function systemWrite8(linear: u32, v: u32): void {
 }
 
 @inline export function readSized(size: i32, linear: u32): u32 {
-  if (size == 32) return directAccess(linear, 4) ? load<u32>(ramBase + linear) : read32(linear);
-  if (size == 16) return directAccess(linear, 2) ? <u32>load<u16>(ramBase + linear) : read16(linear);
-  return linear < ramSize && !pagingEnabled ? <u32>load<u8>(ramBase + linear) : read8(linear);
+  const bytes = <u32>(size >> 3);
+  const physical = quickPhysical(linear, bytes, false);
+  if (physical != NO_QUICK_PATH) {
+    if (size == 32) return load<u32>(ramBase + physical);
+    if (size == 16) return <u32>load<u16>(ramBase + physical);
+    return <u32>load<u8>(ramBase + physical);
+  }
+  if (size == 32) return read32(linear);
+  if (size == 16) return read16(linear);
+  return read8(linear);
 }
 @inline export function writeSized(size: i32, linear: u32, v: u32): void {
-  // Within one page, so one noteWrite covers the access.
-  if (size == 32) {
-    if (directAccess(linear, 4)) { store<u32>(ramBase + linear, v); noteWrite(linear); }
-    else write32(linear, v);
-  } else if (size == 16) {
-    if (directAccess(linear, 2)) { store<u16>(ramBase + linear, <u16>v); noteWrite(linear); }
-    else write16(linear, v);
-  } else {
-    if (linear < ramSize && !pagingEnabled) { store<u8>(ramBase + linear, <u8>v); noteWrite(linear); }
-    else write8(linear, v);
+  const bytes = <u32>(size >> 3);
+  const physical = quickPhysical(linear, bytes, true);
+  if (physical != NO_QUICK_PATH) {
+    // Within one page, so one noteWrite covers the access.
+    if (size == 32) store<u32>(ramBase + physical, v);
+    else if (size == 16) store<u16>(ramBase + physical, <u16>v);
+    else store<u8>(ramBase + physical, <u8>v);
+    noteWrite(physical);
+    return;
   }
+  if (size == 32) write32(linear, v);
+  else if (size == 16) write16(linear, v);
+  else write8(linear, v);
 }
