@@ -115,8 +115,6 @@ class BlockWriter {
   private startWritten = -1;
   /** Did the block write memory (it then clears codeModified on entry)? */
   hasWrites = false;
-  /** Instructions in the block so far. */
-  private length = 0;
   /** Does the block jump back to its start (its body is then a wasm loop)? */
   loops = false;
   /** Set by an unconditional jump the block follows: where it goes on. */
@@ -131,7 +129,6 @@ class BlockWriter {
   begin(address: number): void {
     this.current = address;
     this.uncounted++;
-    this.length++;
   }
 
   /** Per register: 0 not in its local yet, 1 in its local (as in memory), 2 changed in its local only. */
