@@ -86,8 +86,11 @@ export function run(maxInstructions: u32): i32 {
     budget--;
     executeInstruction();
   }
-  // The last instruction's page fault is delivered before the host looks.
-  if (pageFaultPending && !takePageFault()) return STOP_TRIPLE_FAULT;
+  // The last instruction's page fault (and any its delivery raises) is
+  // delivered before the host looks.
+  while (pageFaultPending) {
+    if (!takePageFault()) return STOP_TRIPLE_FAULT;
+  }
   if (stopRequested) return halted ? STOP_HALT : STOP_REQUESTED;
   return STOP_BUDGET;
 }
