@@ -2,7 +2,7 @@
 
 import {
   fetch8, fetch32, fetch16, decodeModrm, operandSize, modrmIsReg, modrmReg, modrmRm,
-  invalidateFetch, opcode, effectiveOffset, effectiveSegment,
+  opcode, effectiveOffset, effectiveSegment,
 } from "./decode";
 import { alu, ALU_ADD, ALU_CMP } from "./alu";
 import { shld, shrd } from "./shift";

@@ -163,8 +163,9 @@ function walk(linear: u32, write: bool, small: i32, user: bool): u32 {
 
 // Filled by probeWalk: PDE address and value, PTE address and value (0 for
 // a 4 MiB page or when the walk stopped at the PDE), the physical address,
-// and the #PF error code the access would raise (-1: none).
-export const PROBE: usize = memory.data(6 * 4);
+// the #PF error code the access would raise (-1: none), and 1 for a 4 MiB
+// page.
+export const PROBE: usize = memory.data(7 * 4);
 
 // Walks `linear` under `directory` as an access of `access` kind from user
 // or supervisor mode would, under the current CR0.WP and CR4, without
@@ -179,8 +180,10 @@ export function probeWalk(directory: u32, linear: u32, access: i32, user: bool):
   store<u32>(PROBE + 12, 0);
   store<u32>(PROBE + 16, 0);
   store<i32>(PROBE + 20, -1);
+  store<u32>(PROBE + 24, 0);
   if ((pde & PTE_PRESENT) == 0) { store<u32>(PROBE + 20, errorCode(write, user)); return; }
   if (largePagesOn(pde)) {
+    store<u32>(PROBE + 24, 1);
     store<u32>(PROBE + 16, (pde & 0xFFC00000) | (linear & 0x3FFFFF));
     if ((pde & LARGE_RESERVED) != 0) store<u32>(PROBE + 20, PF_PROTECTION | PF_RESERVED | errorCode(write, user));
     else if (!permits(rightsOf(pde), write, user)) store<u32>(PROBE + 20, PF_PROTECTION | errorCode(write, user));

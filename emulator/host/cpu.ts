@@ -323,12 +323,11 @@ export class Cpu {
   walk(linear: number, opts: { directory?: number; access?: AccessKind; user?: boolean } = {}): PageWalk {
     const directory = (opts.directory ?? this.getCr(3)) >>> 0;
     const at = this.core.walk(directory, linear >>> 0, ACCESS_CODES[opts.access ?? 'read'], opts.user ?? false);
-    const words = new Uint32Array(this.core.memory.buffer, at, 6);
-    const [pdeAddress, pde, pteAddress, pte, physical, fault] = words as unknown as number[];
-    const large = (pde! & 1) !== 0 && (pde! & 0x80) !== 0 && (this.getCr(4) & 0x10) !== 0;
-    const walk: PageWalk = { linear: linear >>> 0, directory, pdeAddress: pdeAddress!, pde: pde!, large };
+    const words = new Uint32Array(this.core.memory.buffer, at, 7);
+    const [pdeAddress, pde, pteAddress, pte, physical, fault, large] = words as unknown as number[];
+    const walk: PageWalk = { linear: linear >>> 0, directory, pdeAddress: pdeAddress!, pde: pde!, large: large === 1 };
     if (pteAddress !== 0) { walk.pteAddress = pteAddress!; walk.pte = pte!; }
-    const mapped = (pde! & 1) !== 0 && (large || (pte! & 1) !== 0);
+    const mapped = (pde! & 1) !== 0 && (walk.large || (pte! & 1) !== 0);
     if (mapped) walk.physical = physical!;
     if (fault !== 0xffffffff) walk.faultCode = fault!;
     return walk;
