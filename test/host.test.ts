@@ -208,51 +208,51 @@ describe('atlas386 command', () => {
   }
 
   it('reports a missing file in one line', () => {
-    expectOneLineError(atlas('run', 'no-such-program.elf'), /^atlas386: cannot read no-such-program\.elf: no such file$/);
+    expectOneLineError(atlas('baremetal', 'no-such-program.elf'), /^atlas386: cannot read no-such-program\.elf: no such file$/);
   });
 
   it('reports a bad number in one line', () => {
     const demo = join(guestDir, 'demo.elf');
-    expectOneLineError(atlas('run', demo, '--ram', 'lots'), /^atlas386: option '--ram <MiB>' argument 'lots' is invalid\./);
-    expectOneLineError(atlas('run', demo, '--max-instructions', '-5'), /^atlas386: .*'-5'/);
+    expectOneLineError(atlas('baremetal', demo, '--ram', 'lots'), /^atlas386: option '--ram <MiB>' argument 'lots' is invalid\./);
+    expectOneLineError(atlas('baremetal', demo, '--max-instructions', '-5'), /^atlas386: .*'-5'/);
     expectOneLineError(atlas('bench', '--runs', '0'), /^atlas386: option '--runs <N>' argument '0' is invalid\./);
   });
 
   it('reports a file that is not an ELF executable in one line', () => {
     const junk = join(work, 'junk.elf');
     writeFileSync(junk, 'this is not a program\n');
-    expectOneLineError(atlas('run', junk), /^atlas386: not an ELF file$/);
+    expectOneLineError(atlas('baremetal', junk), /^atlas386: not an ELF file$/);
   });
 
   it('reports a guest fault in one line', () => {
     const faulty = join(work, 'ud2.elf');
     writeFileSync(faulty, tinyElf([0x90, 0x0f, 0x0b, 0xcc])); // nop; ud2
-    expectOneLineError(atlas('run', faulty), /^atlas386: guest fault: #UD \(invalid opcode\) at eip=0x00100055 bytes=0f 0b cc 00 00 00 00 00$/);
+    expectOneLineError(atlas('baremetal', faulty), /^atlas386: guest fault: #UD \(invalid opcode\) at eip=0x00100055 bytes=0f 0b cc 00 00 00 00 00$/);
   });
 
   it('reports a guest that halts without an exit status in one line', () => {
     const halts = join(work, 'hlt.elf');
     writeFileSync(halts, tinyElf([0xf4])); // hlt
-    expectOneLineError(atlas('run', halts), /^atlas386: guest halted \(HLT\) at eip=0x0010005[45] without writing an exit status to port 0xF4$/);
+    expectOneLineError(atlas('baremetal', halts), /^atlas386: guest halted \(HLT\) at eip=0x0010005[45] without writing an exit status to port 0xF4$/);
   });
 
   it('passes the value written to port 0xF4 through as the exit status', () => {
     const exits = join(work, 'exit42.elf');
     writeFileSync(exits, tinyElf([0xb0, 0x2a, 0xe6, 0xf4, 0xf4])); // mov al, 42; out 0xf4, al; hlt
-    const r = atlas('run', exits);
+    const r = atlas('baremetal', exits);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(42);
   });
 
   it('reports a runaway guest in one line', () => {
     expectOneLineError(
-      atlas('run', join(guestDir, 'bench-int.elf'), '--max-instructions', '1000'),
+      atlas('baremetal', join(guestDir, 'bench-int.elf'), '--max-instructions', '1000'),
       /^atlas386: guest did not exit within 1000 instructions \(eip=0x[0-9a-f]{8}\)$/,
     );
   });
 
   it('runs a guest and passes its exit status through', () => {
-    const r = atlas('run', join(guestDir, 'demo.elf'), '--stats');
+    const r = atlas('baremetal', join(guestDir, 'demo.elf'), '--stats');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('46 primes\n');
     expect(r.stderr).toMatch(/^atlas386: exit status 0, [\d,]+ instructions, [\d.]+ guest MIPS\n$/);

@@ -225,7 +225,7 @@ async function bench(opts: { runs: number; ram: number; translate: boolean }): P
 }
 
 interface BootOptions {
-  kernel: string;
+  kernel?: string;
   cmdline?: string;
   mem: number;
   hda?: string;
@@ -279,7 +279,22 @@ async function readStdinToEnd(): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
+/** The Atlas kernel and its root image, as `npm run build` leaves them. */
+const DEFAULT_KERNEL = ['build', 'kernel', 'kernel.elf'];
+const DEFAULT_ROOT_IMAGE = ['disk-images', 'root.img'];
+
+function artifactPath(...parts: string[]): string {
+  const file = join(packageRoot(), ...parts);
+  if (!existsSync(file)) throw new Error(`${relative(process.cwd(), file) || file} not found; run \`npm run build\` first`);
+  return file;
+}
+
 async function boot(opts: BootOptions): Promise<void> {
+  // No --kernel: the Atlas kernel, with its root filesystem on hda unless one is given.
+  if (opts.kernel === undefined) {
+    opts.kernel = artifactPath(...DEFAULT_KERNEL);
+    if (opts.hda === undefined) opts.hda = artifactPath(...DEFAULT_ROOT_IMAGE);
+  }
   const kernel = readInput(opts.kernel);
   const modules = opts.module.map((file) => ({ name: basename(file), data: readInput(file) }));
   const cleanups: (() => void)[] = [];
@@ -302,7 +317,7 @@ async function boot(opts: BootOptions): Promise<void> {
     });
     if (opts.tlb) applyTlbGeometry(machine.cpu, opts.tlb);
     const boot = loadMultiboot(kernel, machine.ram, {
-      kernelName: basename(opts.kernel),
+      kernelName: basename(opts.kernel!),
       cmdline: opts.cmdline,
       modules,
       bootDevice: opts.hda !== undefined ? BOOT_DEVICE_HDA : undefined,
@@ -400,8 +415,8 @@ program
   .action(guarded(demo));
 
 program
-  .command('run')
-  .description('run a bare-metal i386 ELF executable (console: port 0xE9, exit: port 0xF4)')
+  .command('baremetal')
+  .description('run a bare-metal i386 ELF executable on the CPU alone (console: port 0xE9, exit: port 0xF4)')
   .argument('<file.elf>', 'ELF32 i386 executable, linked to run in flat protected mode')
   .option('--ram <MiB>', 'guest RAM in MiB', ramOption, DEFAULT_RAM_MIB)
   .option('--max-instructions <N>', 'stop with an error after N instructions', countOption, DEFAULT_MAX_INSTRUCTIONS)
@@ -423,7 +438,7 @@ program
 program
   .command('boot')
   .description('boot a Multiboot kernel on the PC (console: COM1 on stdin/stdout; exit: port 0xF4)')
-  .requiredOption('--kernel <FILE>', 'Multiboot kernel: ELF32, or any file with the a.out kludge (header flag 16)')
+  .option('--kernel <FILE>', 'Multiboot kernel: ELF32, or any file with the a.out kludge (header flag 16); default: the Atlas kernel (build/kernel/kernel.elf) with disk-images/root.img as hda')
   .option('--cmdline <STR>', 'kernel command line (after the kernel\'s name, as GRUB passes it)')
   .option('--mem <SIZE>', 'RAM: 32M, 1G, 65536K, ... (bare number: MiB)', memoryOption, 32 * 1024 * 1024)
   .option('--hda <IMG>', 'raw disk image: primary master')
