@@ -1,0 +1,139 @@
+/* Functions shared between the kernel's files, grouped by file. */
+#ifndef DEFS_H
+#define DEFS_H
+#include <stdarg.h>
+#include "types.h"
+
+struct trapframe; struct proc; struct vmspace; struct buf; struct file; struct inode;
+struct multiboot_info;
+
+/* console.c */
+void console_init(void);
+void console_putc(char c);
+void console_intr(void);
+int console_read(char *dst, u32 n);
+int printf(const char *fmt, ...);
+int vprintf(const char *fmt, va_list ap);
+int snprintf(char *buf, u32 size, const char *fmt, ...);
+
+/* panic.c */
+void panic(const char *fmt, ...) __attribute__((noreturn));
+void panic_trap(const char *what, struct trapframe *tf) __attribute__((noreturn));
+void backtrace(u32 ebp);
+void poweroff(int status) __attribute__((noreturn));
+const char *symbol_for(u32 addr, u32 *offset);
+
+/* string.c */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strncpy_z(char *d, const char *s, size_t n);
+
+/* gdt.c */
+void gdt_init(void);
+void tss_set_kstack(u32 esp0);
+
+/* trap.c */
+void idt_init(void);
+void trap(struct trapframe *tf);
+extern u32 ticks;
+
+/* pic.c, timer.c */
+void pic_init(void);
+void pic_enable(int irq);
+void pic_eoi(int irq);
+void timer_init(void);
+
+/* kalloc.c */
+void kalloc_init(struct multiboot_info *mb);
+void *kalloc(void);
+void kfree(void *page);
+u32 frames_free(void);
+u32 frames_total(void);
+void frame_set(u32 pa, u8 use, u32 owner, u32 va);
+void frame_ref(u32 pa);
+int frame_unref(u32 pa);
+extern u32 phys_top;
+
+/* kmalloc.c */
+void *kmalloc(u32 n);
+void kmfree(void *p);
+
+/* vm.c */
+void vm_init(void);
+void vm_selftest(void);
+pde_t *pgdir_new(void);
+void pgdir_free(pde_t *pgdir);
+pte_t *walkpgdir(pde_t *pgdir, u32 va, int create);
+int map_page(pde_t *pgdir, u32 va, u32 pa, u32 perm);
+void unmap_range(pde_t *pgdir, u32 start, u32 end, u32 *freed);
+void switch_uvm(struct proc *p);
+void switch_kvm(void);
+extern pde_t *kpgdir;
+
+/* ide.c */
+void ide_init(void);
+void ide_intr(void);
+void ide_rw(struct buf *b);
+
+/* bio.c */
+void binit(void);
+struct buf *bread(u32 sector, int *hit);
+void brelse(struct buf *b);
+
+/* fs.c */
+void fs_init(void);
+struct inode *fs_lookup(const char *path);
+int fs_read(struct inode *ip, void *dst, u32 off, u32 n, int *disk_reads);
+
+/* file.c */
+struct file *file_open(const char *path, int *err);
+struct file *file_dup(struct file *f);
+void file_close(struct file *f);
+int file_read(struct file *f, void *dst, u32 n);
+int file_write(struct file *f, const void *src, u32 n);
+struct file *file_console(int writable);
+
+/* proc.c */
+void proc_init(void);
+void userinit(void);
+void scheduler(void) __attribute__((noreturn));
+void sched(void);
+void yield(void);
+void sleep(void *chan);
+void wakeup(void *chan);
+struct proc *myproc(void);
+int proc_fork(void);
+void proc_exit(int status) __attribute__((noreturn));
+int proc_wait(int pid, int *status, int options);
+void proc_kill_fault(struct trapframe *tf, u32 addr, const char *why);
+void proc_timer_tick(void);
+
+/* vmfault.c */
+int vm_fault(struct vmspace *vs, u32 va, int write, const char **why);
+int copyout(struct vmspace *vs, u32 dst, const void *src, u32 n);
+int copyin(struct vmspace *vs, void *dst, u32 src, u32 n);
+int copyinstr(struct vmspace *vs, char *dst, u32 src, u32 max);
+int uaccess_ok(struct vmspace *vs, u32 addr, u32 n, int write);
+struct vmspace *vmspace_new(void);
+void vmspace_free(struct vmspace *vs);
+struct vmspace *vmspace_copy(struct vmspace *vs);
+struct vma *vma_add(struct vmspace *vs, u32 start, u32 end, u32 flags);
+struct vma *vma_find(struct vmspace *vs, u32 va);
+int vm_munmap(struct vmspace *vs, u32 addr, u32 len);
+u32 vm_mmap_anon(struct vmspace *vs, u32 addr, u32 len, u32 prot);
+u32 vm_brk(struct vmspace *vs, u32 newbrk);
+int vmstat_format(char *buf, u32 size);
+
+/* exec.c */
+int kexec(const char *path, char **argv, char **envp);
+
+/* syscall.c */
+void syscall(struct trapframe *tf);
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#endif

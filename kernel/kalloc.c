@@ -1,0 +1,149 @@
+/*
+ * Physical memory: the frame table and the frame allocator.
+ *
+ * The frame table has one record per physical frame (struct frame): what it
+ * is used for, which process owns it and at which virtual address, and a
+ * reference count. Swapping will look up a frame's owner here and sharing
+ * (copy-on-write) will count references. Free frames are kept on a list
+ * threaded through the free pages themselves (through the kernel's direct
+ * map), so allocation and freeing are O(1).
+ *
+ * RAM is sized from the Multiboot memory map, or from mem_lower/mem_upper
+ * when there is none. Frames below 1 MiB (BIOS areas, the boot information),
+ * the kernel image, the Multiboot modules and the frame table itself are
+ * never handed out.
+ */
+#include "defs.h"
+#include "kalloc.h"
+#include "mmu.h"
+#include "multiboot.h"
+
+struct frame *frames;           /* frames[pa / PGSIZE] */
+u32 nframes;                    /* records in the table: phys_top / PGSIZE */
+u32 phys_top;                   /* end of usable RAM, capped at KMAXPHYS */
+static u32 nfree, ntotal;
+static u32 first_free;          /* lowest physical address we may hand out */
+
+struct run { struct run *next; };
+static struct run *freelist;
+
+extern char kernel_end[];
+
+/* The end of RAM (below KMAXPHYS), from the memory map if there is one. */
+void mem_detect(struct multiboot_info *mb) {
+    u32 top = 0;
+    if (mb->flags & MBI_MMAP) {
+        u32 p = mb->mmap_addr, end = mb->mmap_addr + mb->mmap_length;
+        while (p < end) {
+            struct multiboot_mmap *e = P2V(p);
+            if (e->type == 1 && e->addr_hi == 0) {
+                u32 start = e->addr_lo;
+                u32 len = e->len_hi || e->len_lo > KMAXPHYS ? KMAXPHYS : e->len_lo;
+                u32 stop = start + len < start || start + len > KMAXPHYS ? KMAXPHYS : start + len;
+                if (stop > top) top = stop;
+            }
+            p += e->size + 4;
+        }
+    }
+    if (top == 0 && (mb->flags & MBI_MEM)) top = 0x100000 + mb->mem_upper * 1024;
+    if (top == 0) top = 0x100000 * 4;    /* nothing said: assume the 4 MiB we run in */
+    phys_top = top > KMAXPHYS ? KMAXPHYS : PGROUNDDOWN(top);
+}
+
+static void free_range(u32 start, u32 end) {
+    if (start < first_free) start = first_free;
+    if (end > phys_top) end = phys_top;
+    for (u32 pa = PGROUNDUP(start); pa + PGSIZE <= end; pa += PGSIZE) {
+        frames[pa / PGSIZE].use = FRAME_FREE;
+        frames[pa / PGSIZE].refcount = 1;
+        kfree(P2V(pa));
+        ntotal++;
+    }
+}
+
+/* After vm_init: RAM is all mapped, so the table and the free list can go anywhere in it. */
+void kalloc_init(struct multiboot_info *mb) {
+    u32 table_pa = PGROUNDUP(V2P(kernel_end));
+    if (mb->flags & MBI_MODS) {
+        struct multiboot_mod *mods = P2V(mb->mods_addr);
+        for (u32 i = 0; i < mb->mods_count; i++)
+            if (mods[i].end > table_pa) table_pa = PGROUNDUP(mods[i].end);
+    }
+    nframes = phys_top / PGSIZE;
+    frames = P2V(table_pa);
+    memset(frames, 0, nframes * sizeof *frames);     /* every frame FRAME_RESERVED */
+    first_free = PGROUNDUP(table_pa + nframes * sizeof *frames);
+
+    if (mb->flags & MBI_MMAP) {
+        u32 p = mb->mmap_addr, end = mb->mmap_addr + mb->mmap_length;
+        while (p < end) {
+            struct multiboot_mmap *e = P2V(p);
+            if (e->type == 1 && e->addr_hi == 0 && e->addr_lo < phys_top) {
+                u32 len = e->len_hi || e->addr_lo + e->len_lo < e->addr_lo ? phys_top - e->addr_lo : e->len_lo;
+                free_range(e->addr_lo, e->addr_lo + len);
+            }
+            p += e->size + 4;
+        }
+    } else {
+        free_range(0x100000, phys_top);
+    }
+}
+
+/* One zero-filled 4 KiB frame (its kernel address), or NULL when memory is out. */
+void *kalloc(void) {
+    struct run *r = freelist;
+    if (!r) return NULL;
+    freelist = r->next;
+    nfree--;
+    struct frame *f = &frames[V2P(r) / PGSIZE];
+    f->use = FRAME_KERNEL;
+    f->refcount = 1;
+    f->owner = 0;
+    f->va = 0;
+    memset(r, 0, PGSIZE);
+    return r;
+}
+
+void kfree(void *page) {
+    u32 pa = V2P(page);
+    if ((pa & (PGSIZE - 1)) || pa < first_free || pa >= phys_top) panic("kfree: bad frame %p", pa);
+    struct frame *f = &frames[pa / PGSIZE];
+    if (f->refcount != 1) panic("kfree: frame %p has %u references", pa, f->refcount);
+    f->use = FRAME_FREE;
+    f->refcount = 0;
+    f->owner = 0;
+    f->va = 0;
+    struct run *r = page;
+    r->next = freelist;
+    freelist = r;
+    nfree++;
+}
+
+/* Record who uses a frame and how (for statistics now, for swapping later). */
+void frame_set(u32 pa, u8 use, u32 owner, u32 va) {
+    struct frame *f = &frames[pa / PGSIZE];
+    f->use = use;
+    f->owner = owner;
+    f->va = va;
+}
+
+void frame_ref(u32 pa) { frames[pa / PGSIZE].refcount++; }
+
+/* Drop a reference; frees the frame and returns 1 when it was the last. */
+int frame_unref(u32 pa) {
+    struct frame *f = &frames[pa / PGSIZE];
+    if (f->refcount == 0) panic("frame_unref: free frame %p", pa);
+    if (f->refcount > 1) { f->refcount--; return 0; }
+    kfree(P2V(pa));
+    return 1;
+}
+
+u32 frames_free(void) { return nfree; }
+u32 frames_total(void) { return ntotal; }
+
+/* How many frames are in use for `use`. */
+u32 frames_used_for(u8 use) {
+    u32 n = 0;
+    for (u32 i = 0; i < nframes; i++) if (frames[i].use == use) n++;
+    return n;
+}

@@ -1,0 +1,60 @@
+/*
+ * The IDT and the C side of every trap. All 256 vectors are interrupt gates
+ * (the CPU clears IF on entry), so the kernel always runs with interrupts
+ * off: on one CPU that makes every kernel path atomic, and the only places
+ * interrupts are taken are user mode and the scheduler's idle HLT. Vector
+ * 0x80 (system calls) has DPL 3 so that INT 0x80 works from ring 3.
+ */
+#include "defs.h"
+#include "mmu.h"
+#include "trap.h"
+#include "x86.h"
+
+struct gate { u16 off_lo, sel; u8 zero, type; u16 off_hi; } __attribute__((packed));
+
+static struct gate idt[256];
+extern u32 vectors[];
+u32 ticks;
+
+static const char *exception_names[] = {
+    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range exceeded",
+    "invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
+    "invalid TSS", "segment not present", "stack-segment fault", "general protection fault",
+    "page fault", "reserved", "x87 floating-point error", "alignment check",
+    "machine check", "SIMD floating-point error",
+};
+
+void idt_init(void) {
+    for (int v = 0; v < 256; v++) {
+        idt[v].off_lo = (u16)vectors[v];
+        idt[v].off_hi = (u16)(vectors[v] >> 16);
+        idt[v].sel = KCODE_SEL;
+        idt[v].zero = 0;
+        idt[v].type = v == T_SYSCALL ? 0xEE : 0x8E;     /* present, 32-bit interrupt gate, DPL 3 or 0 */
+    }
+    struct { u16 limit; u32 base; } __attribute__((packed)) idtr = { sizeof idt - 1, (u32)idt };
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+static const char *trap_name(u32 trapno) {
+    return trapno < NELEM(exception_names) ? exception_names[trapno] : "unexpected trap";
+}
+
+void trap(struct trapframe *tf) {
+    int from_user = (tf->cs & 3) == 3;
+    switch (tf->trapno) {
+    case T_IRQ0 + IRQ_TIMER:
+        ticks++;
+        pic_eoi(IRQ_TIMER);
+        return;
+    case T_IRQ0 + IRQ_COM1:
+        console_intr();
+        pic_eoi(IRQ_COM1);
+        return;
+    case T_IRQ0 + 7:
+    case T_IRQ0 + 15:
+        return;                 /* spurious: no EOI for a spurious IRQ */
+    }
+    (void)from_user;
+    panic_trap(trap_name(tf->trapno), tf);
+}

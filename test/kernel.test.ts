@@ -1,0 +1,107 @@
+// The Atlas kernel (kernel/) booted on Atlas386 and on QEMU, the reference:
+// the serial output must be the same, byte for byte, and contain the lines
+// each milestone promises. QEMU runs with -icount so that its clock follows
+// the instructions executed, as Atlas386's does.
+//
+// Needs gcc -m32 and ld; the QEMU half is skipped without qemu-system-i386
+// unless ATLAS386_REQUIRE_TOOLS=1 (CI), where a missing QEMU fails.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hasQemu, QEMU, root } from './guests/run.js';
+
+const qemu = hasQemu();
+const requireTools = process.env.ATLAS386_REQUIRE_TOOLS === '1';
+const cli = join(root, 'dist', 'atlas386.mjs');
+const kernel = join(root, 'build', 'kernel', 'kernel.elf');
+const testImage = join(root, 'build', 'kernel', 'test-root.img');
+
+interface Run { output: string; status: number | null; stderr: string }
+
+function build(target = 'all'): void {
+  const r = spawnSync('make', ['-s', '-C', join(root, 'kernel'), target], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`make -C kernel ${target} failed:\n${r.stdout}${r.stderr}`);
+}
+
+function runAtlas(opts: { cmdline?: string; disk?: string }): Run {
+  const args = [cli, 'boot', '--kernel', kernel];
+  if (opts.cmdline !== undefined) args.push('--cmdline', opts.cmdline);
+  if (opts.disk !== undefined) args.push('--hda', opts.disk);
+  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  return { output: r.stdout.toString('latin1'), status: r.status, stderr: r.stderr.toString('utf8') };
+}
+
+function runQemu(opts: { cmdline?: string; disk?: string }): Promise<Run> {
+  const args = ['-kernel', kernel, '-m', '32', '-icount', 'shift=3,sleep=off', '-serial', 'stdio', '-display', 'none',
+    '-monitor', 'none', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'];
+  if (opts.cmdline !== undefined) args.push('-append', opts.cmdline);
+  if (opts.disk !== undefined) args.push('-drive', `file=${opts.disk},format=raw,if=ide,index=0,snapshot=on`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(QEMU, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const status = code !== null && (code & 1) === 1 ? code >> 1 : null;
+      resolve({ output: Buffer.concat(out).toString('latin1'), status, stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+/** Boots on Atlas386 (and QEMU when there is one), checks they agree, returns Atlas386's run. */
+async function bootBoth(opts: { cmdline?: string; disk?: string }): Promise<Run> {
+  const atlas = runAtlas(opts);
+  expect(atlas.stderr).toBe('');
+  if (qemu || requireTools) {
+    if (!qemu) throw new Error(`${QEMU} is not installed (needed with ATLAS386_REQUIRE_TOOLS=1)`);
+    const ref = await runQemu(opts);
+    expect(atlas.output).toBe(ref.output);
+    expect(atlas.status).toBe(ref.status);
+  }
+  return atlas;
+}
+
+describe('Atlas kernel', () => {
+  beforeAll(() => build(), 60_000);
+
+  it('boots: GDT, IDT, PIC, PIT at 100 Hz, then powers off with status 0', async () => {
+    const run = await bootBoth({});
+    expect(run.output).toContain('Atlas kernel booting\n');
+    expect(run.output).toContain('timer: 10 ticks\n');
+    expect(run.status).toBe(0);
+  }, 30_000);
+
+  it('sizes memory from the Multiboot map; heap, page directories and INVLPG pass their self-test', async () => {
+    const run = await bootBoth({});
+    expect(run.output).toContain('memory: 32 MiB of RAM\n');
+    expect(run.output).toContain('vm: self-test ok\n');
+    expect(run.output).not.toContain('FAILED');
+  }, 30_000);
+
+  it('panics with the reason and a backtrace with symbol names, status 3', async () => {
+    const run = await bootBoth({ cmdline: 'panic' });
+    expect(run.output).toContain('panic: test panic requested on the command line\n');
+    expect(run.output).toMatch(/backtrace:\n {2}0xc01[0-9a-f]{5} crash_inner\+0x[0-9a-f]+\n {2}0xc01[0-9a-f]{5} crash_outer\+0x[0-9a-f]+\n {2}0xc01[0-9a-f]{5} kmain\+/);
+    expect(run.status).toBe(3);
+  }, 30_000);
+
+  it('builds reproducibly: a fresh build elsewhere gives the same bytes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atlas386-kernel-'));
+    try {
+      const r = spawnSync('make', ['-s', '-C', join(root, 'kernel'), `OUT=${dir}`], { encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'kernel.elf')).equals(readFileSync(kernel))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+void testImage;
