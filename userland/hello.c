@@ -1,0 +1,7 @@
+/* hello: the first user program. */
+#include <stdio.h>
+
+int main(void) {
+  printf("hello, world\n");
+  return 0;
+}
