@@ -46,7 +46,10 @@ void console_intr(void) {
 
 /* Read what is buffered, sleeping until at least one byte is there. */
 int console_read(char *dst, u32 n) {
-    while (input.r == input.w) sleep(&input);
+    while (input.r == input.w) {
+        if (proc_killed()) return -4;                   /* EINTR */
+        sleep(&input);
+    }
     u32 got = 0;
     while (got < n && input.r != input.w) {
         char c = input.buf[input.r++ % INBUF];

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include "types.h"
 
-struct trapframe; struct proc; struct vmspace; struct buf; struct file; struct inode;
+struct trapframe; struct proc; struct context; struct vma; struct vmspace; struct buf; struct file; struct inode;
 struct multiboot_info;
 
 /* console.c */
@@ -78,6 +78,7 @@ extern pde_t *kpgdir;
 /* ide.c */
 void ide_init(void);
 void ide_intr(void);
+int ide_present(void);
 void ide_rw(struct buf *b);
 
 /* bio.c */
@@ -99,7 +100,6 @@ int file_write(struct file *f, const void *src, u32 n);
 struct file *file_console(int writable);
 
 /* proc.c */
-void proc_init(void);
 void userinit(void);
 void scheduler(void) __attribute__((noreturn));
 void sched(void);
@@ -110,22 +110,26 @@ struct proc *myproc(void);
 int proc_fork(void);
 void proc_exit(int status) __attribute__((noreturn));
 int proc_wait(int pid, int *status, int options);
-void proc_kill_fault(struct trapframe *tf, u32 addr, const char *why);
+void proc_kill(int sig, const char *fmt, ...);
+void swtch(struct context **old, struct context *new);
 void proc_timer_tick(void);
+int proc_signal(int pid, int sig);
+void proc_check_killed(void);
+int proc_killed(void);
 
 /* vmfault.c */
-int vm_fault(struct vmspace *vs, u32 va, int write, const char **why);
+int vm_fault(struct vmspace *vs, u32 va, int access, char *why, u32 whylen);
 int copyout(struct vmspace *vs, u32 dst, const void *src, u32 n);
 int copyin(struct vmspace *vs, void *dst, u32 src, u32 n);
 int copyinstr(struct vmspace *vs, char *dst, u32 src, u32 max);
 int uaccess_ok(struct vmspace *vs, u32 addr, u32 n, int write);
-struct vmspace *vmspace_new(void);
+struct vmspace *vmspace_new(int pid);
 void vmspace_free(struct vmspace *vs);
-struct vmspace *vmspace_copy(struct vmspace *vs);
+struct vmspace *vmspace_copy(struct vmspace *vs, int pid);
 struct vma *vma_add(struct vmspace *vs, u32 start, u32 end, u32 flags);
 struct vma *vma_find(struct vmspace *vs, u32 va);
 int vm_munmap(struct vmspace *vs, u32 addr, u32 len);
-u32 vm_mmap_anon(struct vmspace *vs, u32 addr, u32 len, u32 prot);
+u32 vm_mmap(struct vmspace *vs, u32 len, u32 prot, struct inode *ip, u32 off);
 u32 vm_brk(struct vmspace *vs, u32 newbrk);
 int vmstat_format(char *buf, u32 size);
 

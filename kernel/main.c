@@ -43,5 +43,9 @@ void kmain(u32 magic, u32 info_pa) {
     cli();
     printf("timer: 10 ticks\n");
     if (cmdline_has(cmdline, "panic")) crash_outer();
-    poweroff(0);
+    binit();
+    ide_init();
+    fs_init();
+    userinit();
+    scheduler();
 }

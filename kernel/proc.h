@@ -52,6 +52,7 @@ struct proc {
     void *chan;                 /* SLEEPING on this */
     u32 wake_tick;              /* nanosleep: wake at this tick */
     int xstatus;                /* for waitpid, in Linux's encoding */
+    int killed;                 /* kill(2): the signal to die of on the way back to user mode */
 };
 
 extern struct proc proc[NPROC];

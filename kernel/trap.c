@@ -7,6 +7,7 @@
  */
 #include "defs.h"
 #include "mmu.h"
+#include "proc.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -40,21 +41,50 @@ static const char *trap_name(u32 trapno) {
     return trapno < NELEM(exception_names) ? exception_names[trapno] : "unexpected trap";
 }
 
+/* Signals a fault kills with (the waitpid status of the dead process). */
+#define SIGILL 4
+#define SIGFPE 8
+#define SIGSEGV 11
+
+/* A user page fault: page the page in, or kill the process with the reason. */
+static void user_page_fault(struct trapframe *tf) {
+    u32 addr = read_cr2();
+    int access = (tf->err & PF_W) ? 1 : (addr == tf->eip ? 2 : 0);
+    char why[64];
+    if (vm_fault(myproc()->vs, addr, access, why, sizeof why) == 0) return;
+    proc_kill(SIGSEGV, "segmentation fault at %p (%s) eip=%p", addr, why, tf->eip);
+}
+
 void trap(struct trapframe *tf) {
     int from_user = (tf->cs & 3) == 3;
     switch (tf->trapno) {
+    case T_SYSCALL:
+        syscall(tf);
+        proc_check_killed();
+        return;
     case T_IRQ0 + IRQ_TIMER:
         ticks++;
         pic_eoi(IRQ_TIMER);
+        proc_timer_tick();
+        if (from_user && myproc()) {
+            yield();                            /* preempt: round-robin on ticks */
+            proc_check_killed();
+        }
         return;
     case T_IRQ0 + IRQ_COM1:
         console_intr();
         pic_eoi(IRQ_COM1);
         return;
+    case T_IRQ0 + IRQ_IDE:
+        ide_intr();
+        pic_eoi(IRQ_IDE);
+        return;
     case T_IRQ0 + 7:
     case T_IRQ0 + 15:
         return;                 /* spurious: no EOI for a spurious IRQ */
     }
-    (void)from_user;
-    panic_trap(trap_name(tf->trapno), tf);
+    if (!from_user || !myproc()) panic_trap(trap_name(tf->trapno), tf);
+    if (tf->trapno == T_PGFLT) { user_page_fault(tf); return; }
+    int sig = tf->trapno == 6 ? SIGILL : (tf->trapno == 0 || tf->trapno == 16) ? SIGFPE : SIGSEGV;
+    proc_kill(sig, "%s eip=%p", trap_name(tf->trapno), tf->eip);
 }

@@ -69,13 +69,15 @@ async function bootBoth(opts: { cmdline?: string; disk?: string }): Promise<Run>
 }
 
 describe('Atlas kernel', () => {
-  beforeAll(() => build(), 60_000);
+  beforeAll(() => { build(); build('test-image'); }, 60_000);
 
-  it('boots: GDT, IDT, PIC, PIT at 100 Hz, then powers off with status 0', async () => {
+  it('boots: GDT, IDT, PIC, PIT at 100 Hz; without a root disk there is no /init, and it panics (status 3)', async () => {
     const run = await bootBoth({});
     expect(run.output).toContain('Atlas kernel booting\n');
     expect(run.output).toContain('timer: 10 ticks\n');
-    expect(run.status).toBe(0);
+    expect(run.output).toContain('fs: no root disk\n');
+    expect(run.output).toMatch(/panic: cannot run \/init \(error 2\)\nbacktrace:\n {2}0xc01[0-9a-f]{5} forkret\+/);
+    expect(run.status).toBe(3);
   }, 30_000);
 
   it('sizes memory from the Multiboot map; heap, page directories and INVLPG pass their self-test', async () => {
@@ -92,6 +94,41 @@ describe('Atlas kernel', () => {
     expect(run.status).toBe(3);
   }, 30_000);
 
+  it('runs /init from the ustar root disk: demand paging, fork/execve/waitpid, argv and envp, brk, mmap2, munmap, /proc/vmstat', async () => {
+    const run = await bootBoth({ disk: testImage });
+    const out = run.output;
+    expect(out).toContain('fs: 5 files on the root disk\n');
+    expect(out).toContain('init: pid 1, argc 1, argv[0] /init\n');
+    expect(out).toContain('hello from pid 2: [/hello] [a b] [c]\n  env HOME=/\n  env TERM=atlas\ninit: a b exited with 7\n');
+    expect(out).toContain('demand: bss sum 480, data 1 2 3, heap grew 12288 bytes, mmap sum 36, munmap 0\n');
+    // Demand paging is deterministic: the counts of each kind of fault for a known program.
+    expect(out).toMatch(/\n3 demand 0 2 27 28\n/);
+    expect(out).toContain('init: /demand exited with 0\n');
+    expect(out).toContain('init: /motd (18 bytes): Welcome to Atlas.\n');
+    expect(out).toContain('init: nanosleep 0\n');
+    expect(out).toContain('init: preempted the spinner; kill 0\ninit: spinner killed by signal 9\n');
+    expect(out.endsWith('init: done\n')).toBe(true);
+    expect(run.status).toBe(0);
+  }, 60_000);
+
+  it('kills a faulting process with one line and runs on; bad pointers give -EFAULT, unknown calls -ENOSYS', async () => {
+    const run = await bootBoth({ disk: testImage });
+    const kills = run.output.split('\n').filter((l) => /^pid \d+ \(fault\): /.test(l));
+    expect(kills).toEqual([
+      expect.stringMatching(/^pid 4 \(fault\): segmentation fault at 0x00000000 \(read of unmapped page\) eip=0x0804[0-9a-f]{4}$/),
+      expect.stringMatching(/^pid 5 \(fault\): segmentation fault at 0x0804[0-9a-f]{4} \(write to read-only page\) eip=/),
+      expect.stringMatching(/^pid 6 \(fault\): segmentation fault at 0xc0100000 \(read of kernel address\) eip=/),
+      'pid 7 (fault): segmentation fault at 0xc0100000 (execute of kernel address) eip=0xc0100000',
+      'pid 8 (fault): segmentation fault at 0x30000000 (execute of unmapped page) eip=0x30000000',
+      expect.stringMatching(/^pid 9 \(fault\): segmentation fault at 0x0804[0-9a-f]{4} \(write to read-only page\) eip=/),
+      expect.stringMatching(/^pid 10 \(fault\): segmentation fault at 0xbf7f[0-9a-f]{4} \(stack overflow into the guard region\) eip=/),
+      expect.stringMatching(/^pid 11 \(fault\): invalid opcode eip=/),
+      expect.stringMatching(/^pid 12 \(fault\): general protection fault eip=/),
+    ]);
+    expect(run.output).toContain('init: cli killed by signal 11\ninit: bad pointers: write -14, read -14, open -14, waitpid -14, nosys -38\n');
+    expect(run.output).toContain('init: execve of a non-ELF: -8\n');
+  }, 60_000);
+
   it('builds reproducibly: a fresh build elsewhere gives the same bytes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'atlas386-kernel-'));
     try {
@@ -104,4 +141,3 @@ describe('Atlas kernel', () => {
   }, 60_000);
 });
 
-void testImage;
