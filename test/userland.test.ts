@@ -22,7 +22,9 @@ const rootfs = join(root, 'build', 'rootfs');
 const image = join(root, 'disk-images', 'root.img');
 const requireTools = process.env.ATLAS386_REQUIRE_TOOLS === '1';
 
-const PROGRAMS = ['cat', 'demand', 'echo', 'hello', 'init', 'libctest', 'segv', 'sh', 'stackgrow', 'vmstat'];
+const PROGRAMS = [
+  'belady', 'cat', 'demand', 'echo', 'hello', 'init', 'libctest', 'memhog', 'multiprog', 'segv', 'sh', 'stackgrow', 'thrash', 'vmstat',
+];
 
 /** Builds the userland and the root image (quick when up to date), then runs hello. */
 function probe(): { ok: boolean; why: string } {
@@ -230,6 +232,50 @@ describe.skipIf(skip)('user programs, run natively', () => {
       ].join('\n'),
     );
     expect(r.status).toBe(0);
+  });
+
+  it('memhog fills and verifies memory; the checksum depends on neither order nor OS', () => {
+    const seq = run('memhog', ['8M']);
+    expect(seq.status, seq.stdout).toBe(0);
+    expect(seq.stdout).toBe(
+      'memhog: 8192 KiB (2048 pages), sequential order, 1 verify pass\n' +
+        'memhog: wrote 2048 pages\n' +
+        'memhog: pass 1: read 2048 pages back, checksum 0xd62b5f6c\n' +
+        'memhog: every word verified\n',
+    );
+    const random = run('memhog', ['8M', 'random', '2']);
+    expect(random.status).toBe(0);
+    expect(random.stdout.match(/checksum 0x[0-9a-f]+/g)).toEqual(['checksum 0xd62b5f6c', 'checksum 0xd62b5f6c']);
+    expect(run('memhog', ['12k']).stdout).toContain('12 KiB (3 pages)');
+    expect(run('memhog', ['lots']).status).toBe(2);
+  });
+
+  it('thrash sweeps a growing working set', () => {
+    const r = run('thrash', ['1M', '256K', '2']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[1]).toMatch(/^thrash: working set {3}256 KiB \( {2}64 pages\): 2 passes, checksum 0x[0-9a-f]{8}$/);
+    expect(lines[4]).toMatch(/^thrash: working set {2}1024 KiB \( 256 pages\)/);
+    expect(run('thrash', ['1M', '256K', '2']).stdout).toBe(r.stdout);
+  });
+
+  it('multiprog runs N processes that each verify their memory', () => {
+    const r = run('multiprog', ['4', '512K', '2']);
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout).toBe(
+      'multiprog: 4 processes of 512 KiB each, 2 passes\n' +
+        [1, 2, 3, 4].map((i) => `multiprog: process ${i}: every word verified\n`).join('') +
+        'multiprog: 4 of 4 processes verified their memory\n',
+    );
+  });
+
+  it('belady shows FIFO faulting more with 4 frames than with 3', () => {
+    const r = run('belady');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('belady: FIFO with 3 frames: 9 faults\nbelady: FIFO with 4 frames: 10 faults\n');
+    expect(r.stdout).toContain("belady: 4 frames fault more than 3: Belady's anomaly\n");
+    expect(r.stdout).toContain('belady:   ref 5: FAULT [4 5 2 3]\n');
   });
 
   it('init runs the demo from an unpacked root image and exits 0', () => {

@@ -36,6 +36,13 @@
  *   frames_total      physical frames the allocator manages
  *   frames_free       of those, frames free now
  *
+ * Proposed for swapping (the programs print them when present, and work
+ * without them): swap_ins, swap_outs, evictions (pages and their self_
+ * versions), and ticks_busy, ticks_idle, ticks_iowait (global: timer ticks
+ * of virtual time the CPU spent running something, idle with no I/O in
+ * flight, idle waiting for a disk), from which multiprog prints the CPU
+ * utilisation.
+ *
  * The whole file is at most ATLAS_VMSTAT_MAX bytes and one read(2) of that
  * size returns it all. Linux also has a /proc/vmstat, in another format
  * (its first line is "nr_free_pages N"): atlas_vmstat_read() tells them apart
