@@ -6,6 +6,7 @@
  * stack region is 8 MiB under KERNBASE, of which only the pages holding the
  * arguments get touched here. The initial stack is Linux's i386 one:
  * argc, argv[], NULL, envp[], NULL, auxv (AT_PAGESZ, AT_NULL), strings.
+ * A process's fault counters carry over to the new image.
  * argv and envp are kernel copies (sys_execve made them), so the old image
  * can go as soon as the new one is complete.
  */
@@ -100,6 +101,11 @@ int kexec(const char *path, char **argv, char **envp) {
     if (r < 0) { vmspace_free(vs); return r; }
 
     struct vmspace *old = p->vs;
+    if (old) {                                  /* a process's fault counts survive execve */
+        vs->st.minflt += old->st.minflt;
+        vs->st.majflt += old->st.majflt;
+        vs->st.zeroflt += old->st.zeroflt;
+    }
     p->vs = vs;
     switch_uvm(p);
     if (old) vmspace_free(old);

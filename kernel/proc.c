@@ -75,13 +75,14 @@ void userinit(void) {
     p->state = RUNNABLE;
 }
 
-/* A new process's first code in the kernel: pid 1 execs /init, the others return to user mode. */
+/* A new process's first code in the kernel: pid 1 execs /bin/init (or /init), the others return to user mode. */
 void forkret(void) {
     if (current == initproc && !current->vs) {
-        static char *argv[] = { "/init", NULL };
-        static char *envp[] = { "HOME=/", "PATH=/", NULL };
-        int r = kexec("/init", argv, envp);
-        if (r < 0) panic("cannot run /init (error %d)", -r);
+        static char *argv[] = { "/bin/init", NULL };
+        static char *envp[] = { "HOME=/", "PATH=/bin", NULL };
+        int r = kexec(argv[0], argv, envp);
+        if (r == -2) { argv[0] = "/init"; r = kexec(argv[0], argv, envp); }
+        if (r < 0) panic("cannot run /bin/init or /init (error %d)", -r);
     }
 }
 

@@ -302,17 +302,20 @@ u32 vm_brk(struct vmspace *vs, u32 newbrk) {
     return newbrk;
 }
 
-/* /proc/vmstat: the global counters, then one line per process. */
+/*
+ * /proc/vmstat, in the Atlas format (userland/include/atlas/vmstat.h): a
+ * magic line, then "name value" lines; unprefixed counters are global, the
+ * self_ ones the reading process's. minor_faults includes the zero-fill ones.
+ */
 int vmstat_format(char *buf, u32 size) {
-    u32 n = (u32)snprintf(buf, size, "minflt %u\nmajflt %u\nzeroflt %u\nresident %u\n",
-                          vm_global.minflt, vm_global.majflt, vm_global.zeroflt, frames_used_for(FRAME_USER));
-    n += (u32)snprintf(buf + n, size - n, "pid name minflt majflt zeroflt resident\n");
-    for (int i = 0; i < NPROC && n < size; i++) {
-        struct proc *p = &proc[i];
-        if (p->state == UNUSED || p->state == ZOMBIE || !p->vs) continue;
-        struct vmspace *vs = p->vs;
-        n += (u32)snprintf(buf + n, size - n, "%d %s %u %u %u %u\n", p->pid, p->name,
-                           vs->st.minflt, vs->st.majflt, vs->st.zeroflt, vs->resident);
-    }
-    return (int)n;
+    struct vmspace *me = myproc() ? myproc()->vs : NULL;
+    struct vmstats z = { 0, 0, 0 }, *s = me ? &me->st : &z;
+    return snprintf(buf, size,
+                    "atlas-vmstat 1\n"
+                    "minor_faults %u\nmajor_faults %u\nzero_fill_faults %u\npages_resident %u\n"
+                    "frames_total %u\nframes_free %u\n"
+                    "self_minor_faults %u\nself_major_faults %u\nself_zero_fill_faults %u\nself_pages_resident %u\n",
+                    vm_global.minflt + vm_global.zeroflt, vm_global.majflt, vm_global.zeroflt,
+                    frames_used_for(FRAME_USER), frames_total(), frames_free(),
+                    s->minflt + s->zeroflt, s->majflt, s->zeroflt, me ? me->resident : 0);
 }

@@ -21,6 +21,17 @@ int main(void) {
     char buf[1024];
     int n = read(fd, buf, sizeof buf - 1);
     close(fd);
-    if (n > 0) { buf[n] = 0; printf("%s", buf); }
+    if (n <= 0) return 1;
+    buf[n] = 0;
+    /* The self_ lines (the frame counts depend on the machine's memory map). */
+    for (char *line = buf; *line;) {
+        char *end = line;
+        while (*end && *end != '\n') end++;
+        char c = *end;
+        *end = 0;
+        if (line[0] == 's' && line[1] == 'e' && line[2] == 'l' && line[3] == 'f') printf("%s\n", line);
+        if (!c) break;
+        line = end + 1;
+    }
     return 0;
 }
