@@ -80,7 +80,7 @@ const fmtInt = (n: number): string => n.toLocaleString('en-US');
 async function demo(opts: { ram: number }): Promise<void> {
   const elf = readArtifact('build', 'baremetal', 'demo.elf');
   console.log('Atlas386 demo: a bare-metal test program (userland/baremetal/demo.c) running directly on the');
-  console.log('emulated i386 CPU core, with no OS underneath; the Atlas kernel does not exist yet.\n');
+  console.log('emulated i386 CPU core, with no OS underneath (`npm start` boots the Atlas kernel instead).\n');
   const r = await runBareMetal(elf, { ramBytes: opts.ram * 1024 * 1024, maxInstructions: DEFAULT_MAX_INSTRUCTIONS, stdout: stdoutSink });
   console.log(
     `\n[guest exited with status ${r.exitCode} after ${fmtInt(r.instructions)} instructions, ` +
@@ -410,7 +410,7 @@ const program = new Command('atlas386')
 
 program
   .command('demo')
-  .description('run the bare-metal demo program on the CPU core (there is no kernel yet)')
+  .description('run the bare-metal demo program on the CPU core alone, with no OS')
   .option('--ram <MiB>', 'guest RAM in MiB', ramOption, DEFAULT_RAM_MIB)
   .action(guarded(demo));
 
