@@ -6,11 +6,15 @@
 // between the two). The root image must list the programs and rebuild to
 // the same bytes.
 //
+// Last, the same programs on the Atlas kernel (booted on Atlas386 from a root
+// image whose /etc/demo.sh runs the programs init's demo leaves out) must
+// print what they print natively, but for the lines that depend on the OS.
+//
 // Needs gcc -m32 and a kernel that runs 32-bit programs. Without them the
 // tests skip, unless ATLAS386_REQUIRE_TOOLS=1 (CI), where they fail.
 
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -363,4 +367,73 @@ describe.skipIf(skip)('root image', () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+});
+
+/**
+ * What a run prints that must not depend on the OS: from init's first line
+ * on, without the "atlas:" lines (Atlas's VM counters), the kernel's lines
+ * about processes it killed, and vmstat's report (its own section).
+ */
+function osIndependent(output: string): string {
+  const lines = output.split('\n');
+  const start = lines.indexOf(lines.find((l) => l.startsWith('init: running the demo')) ?? '');
+  const kept: string[] = [];
+  let inVmstat = false;
+  for (const line of lines.slice(Math.max(start, 0))) {
+    if (line.startsWith('== ')) inVmstat = line === '== /bin/vmstat ==';
+    else if (inVmstat && line !== '') continue;
+    if (line.startsWith('atlas:') || /^pid \d+ \(\w+\): /.test(line)) continue;
+    kept.push(line);
+  }
+  return kept.join('\n');
+}
+
+describe.skipIf(skip)('user programs on the Atlas kernel', () => {
+  it('print the same as natively, but for the Atlas-only lines', () => {
+    if (!host.ok) throw new Error(`needed with ATLAS386_REQUIRE_TOOLS=1: ${host.why}`);
+    const kernel = join(root, 'build', 'kernel', 'kernel.elf');
+    const cli = join(root, 'dist', 'atlas386.mjs');
+    for (const f of [kernel, cli]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
+    const dir = mkdtempSync(join(tmpdir(), 'atlas-userland-boot-'));
+    try {
+      // The root image's tree, with a demo.sh that runs every other program.
+      const tree = join(dir, 'root');
+      cpSync(rootfs, tree, { recursive: true });
+      writeFileSync(
+        join(tree, 'etc', 'demo.sh'),
+        ['libctest', 'echo -n no newline', 'echo', 'demand 3', 'stackgrow 64',
+          'memhog 2M random 2', 'thrash 512K 128K 2', 'multiprog 3 256K 2', 'belady', 'nosuch', 'exit 0', ''].join('\n'),
+      );
+      const img = join(dir, 'root.img');
+      const tar = spawnSync(
+        'tar',
+        ['--format=ustar', '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', tree, '-cf', img, 'bin', 'etc'],
+        { encoding: 'utf8' },
+      );
+      expect(tar.status, tar.stderr).toBe(0);
+      writeFileSync(img, Buffer.alloc((65536 - (statSync(img).size % 65536)) % 65536), { flag: 'a' });
+      const atlas = spawnSync(process.execPath, [cli, 'boot', '--kernel', kernel, '--hda', img], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      });
+      const out = atlas.stdout.toString('latin1');
+      expect(atlas.stderr.toString(), out).toBe('');
+      // The kernel's line for each segv child, and Atlas counters from the programs that print them.
+      expect(out.match(/^pid \d+ \(segv\): segmentation fault at /gm)).toHaveLength(5);
+      expect(out).toMatch(/^atlas: the replay: minor_faults \+\d+/m);
+      expect(out).toMatch(/^vmstat: Atlas VM counters$/m);
+      // Natively, with standard output and error on one file, as they share the console on Atlas.
+      const log = join(dir, 'native.log');
+      const fd = openSync(log, 'w');
+      const native = spawnSync(join(bin, 'init'), [tree], { stdio: ['ignore', fd, fd], env: {}, timeout: 30_000 });
+      closeSync(fd);
+      expect(native.status).toBe(0);
+      expect(osIndependent(out)).toBe(osIndependent(readFileSync(log, 'latin1')));
+      expect(osIndependent(out)).toContain('$ belady\nbelady: reference string 1 2 3 4 1 2 5 1 2 3 4 5\n');
+      expect(osIndependent(out)).toContain('memhog: every word verified\n');
+      expect(atlas.status, out).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
