@@ -22,11 +22,19 @@ void console_init(void) {
     outb(COM1 + 0, 0x01);       /* divisor 1: 115200 baud */
     outb(COM1 + 1, 0x00);
     outb(COM1 + 3, 0x03);       /* 8N1 */
-    outb(COM1 + 2, 0x07);       /* FIFOs on and cleared */
+    outb(COM1 + 2, 0x00);       /* no FIFOs: switching them on drops a byte already received (QEMU) */
     outb(COM1 + 4, 0x0B);       /* DTR, RTS, OUT2: IRQ4 reaches the PIC */
-    outb(COM1 + 1, 0x01);       /* interrupt on received data */
-    (void)inb(COM1 + 2);        /* clear any pending interrupt */
-    (void)inb(COM1 + 0);
+}
+
+/*
+ * Once the PIC is set up: interrupt on received data. The 8259 takes IRQs on
+ * a rising edge, so drain whatever is already there: a line left high by
+ * earlier bytes would never interrupt again.
+ */
+void console_start_input(void) {
+    outb(COM1 + 1, 0x01);
+    (void)inb(COM1 + 2);
+    console_intr();
 }
 
 void console_putc(char c) {
@@ -113,6 +121,18 @@ int vprintf(const char *fmt, va_list ap) {
     struct sink s = { NULL, 0, 0 };
     format(&s, fmt, ap);
     return (int)s.len;
+}
+
+/* Boot progress lines: printf, unless the command line says `quiet`. */
+int boot_quiet;
+
+int bootlog(const char *fmt, ...) {
+    if (boot_quiet) return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintf(fmt, ap);
+    va_end(ap);
+    return n;
 }
 
 int printf(const char *fmt, ...) {

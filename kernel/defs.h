@@ -11,8 +11,11 @@ struct multiboot_info;
 void console_init(void);
 void console_putc(char c);
 void console_intr(void);
+void console_start_input(void);
 int console_read(char *dst, u32 n);
 int printf(const char *fmt, ...);
+int bootlog(const char *fmt, ...);
+extern int boot_quiet;
 int vprintf(const char *fmt, va_list ap);
 int snprintf(char *buf, u32 size, const char *fmt, ...);
 
@@ -100,7 +103,7 @@ int file_write(struct file *f, const void *src, u32 n);
 struct file *file_console(int writable);
 
 /* proc.c */
-void userinit(void);
+void userinit(char **argv);
 void scheduler(void) __attribute__((noreturn));
 void sched(void);
 void yield(void);

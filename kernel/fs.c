@@ -34,7 +34,7 @@ static char *normalize(char *p) {
 
 void fs_init(void) {
     u32 sector = 0;
-    if (!ide_present()) { printf("fs: no root disk\n"); return; }
+    if (!ide_present()) { bootlog("fs: no root disk\n"); return; }
     while (ninodes < NINODE) {
         struct buf *b = bread(sector, NULL);
         if (!b) break;
@@ -58,7 +58,7 @@ void fs_init(void) {
         brelse(b);
         sector += 1 + (ip->size + 511) / 512;
     }
-    printf("fs: %u files on the root disk\n", ninodes);
+    bootlog("fs: %u files on the root disk\n", ninodes);
 }
 
 struct inode *fs_lookup(const char *path) {

@@ -6,6 +6,7 @@
 #include "kalloc.h"
 #include "mmu.h"
 #include "multiboot.h"
+#include "param.h"
 #include "x86.h"
 
 static int cmdline_has(const char *cmdline, const char *word) {
@@ -20,32 +21,61 @@ static int cmdline_has(const char *cmdline, const char *word) {
 __attribute__((noinline)) static void crash_inner(void) { panic("test panic requested on the command line"); }
 __attribute__((noinline)) static void crash_outer(void) { crash_inner(); __asm__ volatile(""); }
 
+/*
+ * The first program and its arguments, from the command line: `init=PATH`
+ * replaces /bin/init, and the words after `--` are its arguments (how
+ * `atlas386 run PROGRAM ARGS...` can run one program; its exit status
+ * becomes the machine's).
+ */
+static char *init_words[MAXARG + 1];
+
+static void parse_init(char *cmdline) {
+    int n = 1, after_dashes = 0;
+    init_words[0] = NULL;
+    for (char *p = cmdline; *p;) {
+        while (*p == ' ') *p++ = 0;
+        if (!*p) break;
+        char *word = p;
+        while (*p && *p != ' ') p++;
+        if (*p) *p++ = 0;
+        if (after_dashes) { if (n < MAXARG) init_words[n++] = word; }
+        else if (!strcmp(word, "--")) after_dashes = 1;
+        else if (!strncmp(word, "init=", 5)) init_words[0] = word + 5;
+    }
+    init_words[n] = NULL;
+}
+
 void kmain(u32 magic, u32 info_pa) {
     console_init();
-    printf("Atlas kernel booting\n");
     if (magic != MB_BOOT_MAGIC) panic("not booted by Multiboot (magic 0x%x)", magic);
     struct multiboot_info *mb = P2V(info_pa);
     static char cmdline[256];
     if (mb->flags & MBI_CMDLINE) strncpy_z(cmdline, P2V(mb->cmdline), sizeof cmdline);
+    boot_quiet = cmdline_has(cmdline, "quiet");
+    bootlog("Atlas kernel booting\n");
     mem_detect(mb);
     vm_init();
     kalloc_init(mb);
-    printf("memory: %u MiB of RAM\n", (phys_top + 0x80000) >> 20);
+    bootlog("memory: %u MiB of RAM\n", (phys_top + 0x80000) >> 20);
     vm_selftest();
     gdt_init();
     idt_init();
     pic_init();
     timer_init();
     pic_enable(IRQ_COM1);
-    printf("gdt, idt, pic, pit: ok\n");
+    console_start_input();
+    bootlog("gdt, idt, pic, pit: ok\n");
     sti();
     while (ticks < 10) hlt();
     cli();
-    printf("timer: 10 ticks\n");
+    bootlog("timer: 10 ticks\n");
     if (cmdline_has(cmdline, "panic")) crash_outer();
     binit();
     ide_init();
     fs_init();
-    userinit();
+    static char words[256];
+    strncpy_z(words, cmdline, sizeof words);
+    parse_init(words);
+    userinit(init_words);
     scheduler();
 }

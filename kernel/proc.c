@@ -63,8 +63,11 @@ static void set_name(struct proc *p, const char *path) {
     strncpy_z(p->name, base, sizeof p->name);
 }
 
-/* The first process: it will exec /init when it first runs (forkret). */
-void userinit(void) {
+static char **init_argv;
+
+/* The first process: it will exec its program when it first runs (forkret). */
+void userinit(char **argv) {
+    init_argv = argv;
     struct proc *p = allocproc();
     if (!p) panic("userinit: no memory");
     initproc = p;
@@ -75,13 +78,22 @@ void userinit(void) {
     p->state = RUNNABLE;
 }
 
-/* A new process's first code in the kernel: pid 1 execs /bin/init (or /init), the others return to user mode. */
+/*
+ * A new process's first code in the kernel: the others return to user mode,
+ * pid 1 first execs its program: init= from the command line, else
+ * /bin/init (or /init).
+ */
 void forkret(void) {
     if (current == initproc && !current->vs) {
-        static char *argv[] = { "/bin/init", NULL };
         static char *envp[] = { "HOME=/", "PATH=/bin", NULL };
-        int r = kexec(argv[0], argv, envp);
-        if (r == -2) { argv[0] = "/init"; r = kexec(argv[0], argv, envp); }
+        if (init_argv[0]) {
+            int r = kexec(init_argv[0], init_argv, envp);
+            if (r < 0) panic("cannot run %s (error %d)", init_argv[0], -r);
+            return;
+        }
+        init_argv[0] = "/bin/init";
+        int r = kexec(init_argv[0], init_argv, envp);
+        if (r == -2) { init_argv[0] = "/init"; r = kexec(init_argv[0], init_argv, envp); }
         if (r < 0) panic("cannot run /bin/init or /init (error %d)", -r);
     }
 }

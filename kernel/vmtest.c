@@ -43,5 +43,5 @@ void vm_selftest(void) {
     frame_unref(V2P(f1));                   /* map_page dropped its mapping, not its frame */
     pgdir_free(pgdir);
     ok &= check(frames_free() == free0, "every frame comes back");
-    if (ok) printf("vm: self-test ok\n");
+    if (ok) bootlog("vm: self-test ok\n");
 }
