@@ -37,8 +37,18 @@ void console_start_input(void) {
     console_intr();
 }
 
+/*
+ * Wait for the transmitter, however long it takes: QEMU holds THRE clear
+ * while its host side cannot take the byte (a loaded host), and a byte
+ * written before then would replace the one still waiting. Only a missing
+ * UART (all ones) gives up.
+ */
 void console_putc(char c) {
-    for (u32 n = 0; n < 10000000 && !(inb(COM1 + 5) & 0x20); n++) {}
+    for (;;) {
+        u8 lsr = inb(COM1 + 5);
+        if (lsr == 0xFF) return;
+        if (lsr & 0x20) break;
+    }
     outb(COM1, (u8)c);
 }
 

@@ -146,9 +146,16 @@ void proc_timer_tick(void) { wakeup(&ticks); }
 
 int proc_fork(void) {
     struct proc *p = current, *np = allocproc();
-    if (!np) return -11;                        /* EAGAIN */
+    if (!np) {
+        printf("pid %d (%s): fork failed: no free process slot\n", p->pid, p->name);
+        return -11;                             /* EAGAIN */
+    }
     np->vs = vmspace_copy(p->vs, np->pid);
-    if (!np->vs) { freeproc(np); return -12; }  /* ENOMEM */
+    if (!np->vs) {
+        printf("pid %d (%s): fork failed: out of memory\n", p->pid, p->name);
+        freeproc(np);
+        return -12;                             /* ENOMEM */
+    }
     *np->tf = *p->tf;
     np->tf->eax = 0;                            /* fork returns 0 in the child */
     for (int fd = 0; fd < NOFILE; fd++) if (p->ofile[fd]) np->ofile[fd] = file_dup(p->ofile[fd]);

@@ -44,6 +44,7 @@ static const char *trap_name(u32 trapno) {
 /* Signals a fault kills with (the waitpid status of the dead process). */
 #define SIGILL 4
 #define SIGFPE 8
+#define SIGKILL 9
 #define SIGSEGV 11
 
 /* A user page fault: page the page in, or kill the process with the reason. */
@@ -51,7 +52,10 @@ static void user_page_fault(struct trapframe *tf) {
     u32 addr = read_cr2();
     int access = (tf->err & PF_W) ? 1 : (addr == tf->eip ? 2 : 0);
     char why[64];
-    if (vm_fault(myproc()->vs, addr, access, why, sizeof why) == 0) return;
+    int r = vm_fault(myproc()->vs, addr, access, why, sizeof why);
+    if (r == 0) return;
+    /* Where memory ran out depends on how much the machine has: the line does not say. */
+    if (r == -2) proc_kill(SIGKILL, "out of memory, killed (eip=%p)", tf->eip);
     proc_kill(SIGSEGV, "segmentation fault at %p (%s) eip=%p", addr, why, tf->eip);
 }
 

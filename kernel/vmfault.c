@@ -93,7 +93,8 @@ static const char *access_name[] = { "read", "write", "execute" };
 
 /*
  * Make page va present for an access (0 read, 1 write, 2 execute). Returns
- * 0, or -1 with the reason in why when the access is not legitimate.
+ * 0, or -1 with the reason in why when the access is not legitimate, -2
+ * when it is but there is no memory for the page.
  */
 int vm_fault(struct vmspace *vs, u32 va, int access, char *why, u32 whylen) {
     const char *acc = access_name[access];
@@ -120,12 +121,12 @@ int vm_fault(struct vmspace *vs, u32 va, int access, char *why, u32 whylen) {
         return 0;
     }
     u8 *frame = kalloc();
-    if (!frame) { snprintf(why, whylen, "out of memory"); return -1; }
+    if (!frame) { snprintf(why, whylen, "out of memory"); return -2; }
     if (fill_page(vs, v, page, frame) < 0) { kfree(frame); snprintf(why, whylen, "disk error paging in"); return -1; }
     if (map_page(vs->pgdir, page, V2P(frame), PTE_U | ((v->flags & VMA_W) ? PTE_W : 0)) < 0) {
         kfree(frame);
         snprintf(why, whylen, "out of memory");
-        return -1;
+        return -2;
     }
     frame_set(V2P(frame), FRAME_USER, (u32)vs->pid, page);
     vs->resident++;
@@ -138,7 +139,7 @@ static u8 *user_page(struct vmspace *vs, u32 va, int write) {
     if (va >= KERNBASE) return NULL;
     pte_t *pte = walkpgdir(vs->pgdir, va, 0);
     if (!pte || !(*pte & PTE_P) || (write && !(*pte & PTE_W))) {
-        if (vm_fault(vs, va, write, why, sizeof why) < 0) return NULL;
+        if (vm_fault(vs, va, write, why, sizeof why) != 0) return NULL;
         pte = walkpgdir(vs->pgdir, va, 0);
     }
     return (u8 *)P2V(PTE_ADDR(*pte)) + (va & (PGSIZE - 1));

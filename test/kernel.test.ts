@@ -101,7 +101,7 @@ describe('Atlas kernel', () => {
   it('runs /init from the ustar root disk: demand paging, fork/execve/waitpid, argv and envp, brk, mmap2, munmap, /proc/vmstat', async () => {
     const run = await bootBoth({ disk: testImage });
     const out = run.output;
-    expect(out).toContain('fs: 6 files on the root disk\n');
+    expect(out).toContain('fs: 8 files on the root disk\n');
     expect(out).toContain('init: pid 1, argc 1, argv[0] /init\n');
     expect(out).toContain('hello from pid 2: [/hello] [a b] [c]\n  env HOME=/\n  env TERM=atlas\ninit: a b exited with 7\n');
     expect(out).toContain('demand: bss sum 480, data 1 2 3, heap grew 12288 bytes, mmap sum 36, munmap 0\n');
@@ -140,6 +140,28 @@ describe('Atlas kernel', () => {
     run = await bootBoth({ disk: testImage, cmdline: 'quiet init=/fault -- null' });
     expect(run.output).toMatch(/^pid 1 \(fault\): segmentation fault at 0x00000000 \(read of unmapped page\) eip=0x0804[0-9a-f]{4}\n$/);
     expect(run.status).toBe(128 + 11);
+  }, 60_000);
+
+  it('survives hostile programs: bad pointers, absurd sizes, bad executables, garbage code, memory exhaustion, a full process table', async () => {
+    const run = await bootBoth({ disk: testImage, cmdline: 'quiet init=/hostile' });
+    expect(run.output).toBe([
+      'hostile: read into text -14, into kernel -14, write from null -14, open unmapped path -14',
+      'hostile: execve bad path -14, bad argv -14, bad argv string -14',
+      'hostile: waitpid bad status -14, nanosleep bad timespec -14, bad fd -9 -9',
+      'hostile: absurd brk unchanged 1, mmap 3.75 GiB -22, mmap 2 GiB -12, shared -22, munmap unaligned -22',
+      'hostile: execve truncated ELF -8, non-ELF -8, missing -2, directory-less path -2',
+      run.output.split('\n')[5],
+      'hostile: garbage code: status 4',
+      run.output.split('\n')[7],
+      'hostile: 64 MiB touched on 32: status 9',
+      'pid 1 (hostile): fork failed: no free process slot',
+      'hostile: fork failed with -11 after 31 children',
+      'hostile: 31 children killed and reaped; fork works again: 1',
+      '',
+    ].join('\n'));
+    expect(run.output.split('\n')[5]).toMatch(/^pid 2 \(hostile\): invalid opcode eip=0x0804[0-9a-f]{4}$/);
+    expect(run.output.split('\n')[7]).toMatch(/^pid 3 \(hostile\): out of memory, killed \(eip=0x0804[0-9a-f]{4}\)$/);
+    expect(run.status).toBe(0);
   }, 60_000);
 
   it('reads the console through IRQ4 (a program reads a line from standard input)', async () => {
