@@ -21,6 +21,7 @@
 struct frame *frames;           /* frames[pa / PGSIZE] */
 u32 nframes;                    /* records in the table: phys_top / PGSIZE */
 u32 phys_top;                   /* end of usable RAM, capped at KMAXPHYS */
+u32 ram_mib;                    /* RAM the machine says it has, in MiB (rounded) */
 static u32 nfree, ntotal;
 static u32 first_free;          /* lowest physical address we may hand out */
 
@@ -38,8 +39,7 @@ void mem_detect(struct multiboot_info *mb) {
             struct multiboot_mmap *e = P2V(p);
             if (e->type == 1 && e->addr_hi == 0) {
                 u32 start = e->addr_lo;
-                u32 len = e->len_hi || e->len_lo > KMAXPHYS ? KMAXPHYS : e->len_lo;
-                u32 stop = start + len < start || start + len > KMAXPHYS ? KMAXPHYS : start + len;
+                u32 stop = e->len_hi || start + e->len_lo < start ? 0xFFFFF000u : start + e->len_lo;
                 if (stop > top) top = stop;
             }
             p += e->size + 4;
@@ -47,6 +47,7 @@ void mem_detect(struct multiboot_info *mb) {
     }
     if (top == 0 && (mb->flags & MBI_MEM)) top = 0x100000 + mb->mem_upper * 1024;
     if (top == 0) top = 0x100000 * 4;    /* nothing said: assume the 4 MiB we run in */
+    ram_mib = (top + 0x80000) >> 20;
     phys_top = top > KMAXPHYS ? KMAXPHYS : PGROUNDDOWN(top);
 }
 

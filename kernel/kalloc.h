@@ -18,6 +18,7 @@ struct frame {
 };
 extern struct frame *frames;
 extern u32 nframes;
+extern u32 ram_mib;
 struct multiboot_info;
 void mem_detect(struct multiboot_info *mb);
 u32 frames_used_for(u8 use);

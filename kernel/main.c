@@ -56,7 +56,9 @@ void kmain(u32 magic, u32 info_pa) {
     mem_detect(mb);
     vm_init();
     kalloc_init(mb);
-    bootlog("memory: %u MiB of RAM\n", (phys_top + 0x80000) >> 20);
+    bootlog("memory: %u MiB of RAM", ram_mib);
+    if (phys_top < (ram_mib << 20) - 0x100000) bootlog(", the first %u MiB used", phys_top >> 20);
+    bootlog("\n");
     vm_selftest();
     gdt_init();
     idt_init();

@@ -26,8 +26,9 @@ function build(target = 'all'): void {
   if (r.status !== 0) throw new Error(`make -C kernel ${target} failed:\n${r.stdout}${r.stderr}`);
 }
 
-function runAtlas(opts: { cmdline?: string; disk?: string; input?: string }): Run {
+function runAtlas(opts: { cmdline?: string; disk?: string; input?: string; mem?: string }): Run {
   const args = [cli, 'boot', '--kernel', kernel];
+  if (opts.mem !== undefined) args.push('--mem', opts.mem);
   if (opts.cmdline !== undefined) args.push('--cmdline', opts.cmdline);
   if (opts.disk !== undefined) args.push('--hda', opts.disk);
   const r = opts.input === undefined
@@ -162,6 +163,18 @@ describe('Atlas kernel', () => {
     expect(run.output.split('\n')[5]).toMatch(/^pid 2 \(hostile\): invalid opcode eip=0x0804[0-9a-f]{4}$/);
     expect(run.output.split('\n')[7]).toMatch(/^pid 3 \(hostile\): out of memory, killed \(eip=0x0804[0-9a-f]{4}\)$/);
     expect(run.status).toBe(0);
+  }, 60_000);
+
+  // Atlas386 only: QEMU's memory map differs at these sizes too, and this is about the kernel's arithmetic.
+  it('sizes itself to the RAM it is given, from 4 MiB to 3 GiB (of which it maps 896 MiB)', () => {
+    for (const [mem, line] of [['4M', 'memory: 4 MiB of RAM\n'], ['3G', 'memory: 3072 MiB of RAM, the first 896 MiB used\n']]) {
+      const run = runAtlas({ disk: testImage, cmdline: 'init=/demand', mem });
+      expect(run.stderr).toBe('');
+      expect(run.output).toContain(line);
+      expect(run.output).toContain('vm: self-test ok\n');
+      expect(run.output).toContain('demand: bss sum 480, data 1 2 3, heap grew 12288 bytes, mmap sum 36, munmap 0\n');
+      expect(run.status).toBe(0);
+    }
   }, 60_000);
 
   it('reads the console through IRQ4 (a program reads a line from standard input)', async () => {
