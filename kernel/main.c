@@ -72,6 +72,7 @@ void kmain(u32 magic, u32 info_pa) {
     cli();
     bootlog("timer: 10 ticks\n");
     if (cmdline_has(cmdline, "panic")) crash_outer();
+    if (cmdline_has(cmdline, "kfault")) *(volatile u32 *)0 = 0;   /* a kernel page fault: panic_trap */
     binit();
     ide_init();
     fs_init();

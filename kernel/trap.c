@@ -88,7 +88,11 @@ void trap(struct trapframe *tf) {
         return;                 /* spurious: no EOI for a spurious IRQ */
     }
     if (!from_user || !myproc()) panic_trap(trap_name(tf->trapno), tf);
-    if (tf->trapno == T_PGFLT) { user_page_fault(tf); return; }
+    if (tf->trapno == T_PGFLT) {
+        user_page_fault(tf);
+        proc_check_killed();                    /* killed while paging in from disk */
+        return;
+    }
     int sig = tf->trapno == 6 ? SIGILL : (tf->trapno == 0 || tf->trapno == 16) ? SIGFPE : SIGSEGV;
     proc_kill(sig, "%s eip=%p", trap_name(tf->trapno), tf->eip);
 }

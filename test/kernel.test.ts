@@ -212,6 +212,20 @@ describe('Atlas kernel', () => {
     expect(atlas.status).toBe(0);
   }, 60_000);
 
+  it('panics on a kernel page fault with the trap, the registers, CR2 and a backtrace', async () => {
+    // The registers hold loader-dependent values (the Multiboot information's address): compared without them.
+    const run = runAtlas({ cmdline: 'quiet kfault' });
+    if (qemu || requireTools) {
+      const ref = await runQemu({ cmdline: 'quiet kfault' });
+      const noRegs = (s: string) => s.replace(/\n {2}(eax|esi)=[^\n]*/g, '');
+      expect(noRegs(run.output)).toBe(noRegs(ref.output));
+      expect(ref.status).toBe(3);
+    }
+    expect(run.output).toMatch(/^panic: page fault \(trap 14, error 0x2\) at eip=0xc01[0-9a-f]{5} kmain\+0x[0-9a-f]+\n {2}eax=0x[0-9a-f]{8} ebx=/);
+    expect(run.output).toMatch(/\n {2}cs=8 ds=10 eflags=0x[0-9a-f]{8} cr2=0x00000000 cr3=0x[0-9a-f]{8}\nbacktrace:\n/);
+    expect(run.status).toBe(3);
+  }, 30_000);
+
   it('builds reproducibly: a fresh build elsewhere gives the same bytes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'atlas386-kernel-'));
     try {
