@@ -4,6 +4,12 @@
  * off. Input is interrupt-driven: IRQ4 moves received bytes into a ring
  * buffer and wakes readers. The 16550 drives its IRQ line only when MCR.OUT2
  * is set, as on a real PC.
+ *
+ * By default input is raw: bytes reach readers as they come, unechoed (what
+ * a program reading a pipe sees, so piped runs print what they print on
+ * Linux). With `tty` on the command line (for a person at a terminal) it is
+ * cooked, like xv6's console: typed characters are echoed, backspace edits
+ * the line, a reader gets whole lines, and Ctrl-D gives end-of-file.
  */
 #include "defs.h"
 #include "x86.h"
@@ -11,10 +17,15 @@
 #define COM1 0x3F8
 #define INBUF 256
 
+#define CTRL_D 0x04
+
 static struct {
     char buf[INBUF];
-    u32 r, w;                   /* read and write counts; r == w: empty */
+    u32 r;                      /* next byte a reader takes */
+    u32 w;                      /* end of what readers may take (r == w: nothing) */
+    u32 e;                      /* end of the line being edited (tty mode; == w otherwise) */
 } input;
+int console_tty;                /* cooked mode: echo, line editing */
 
 void console_init(void) {
     outb(COM1 + 1, 0x00);       /* IER off while we program it */
@@ -52,17 +63,30 @@ void console_putc(char c) {
     outb(COM1, (u8)c);
 }
 
-/* IRQ4: drain the receiver into the ring buffer (dropping what does not fit). */
-void console_intr(void) {
-    while (inb(COM1 + 5) & 0x01) {
-        char c = (char)inb(COM1);
-        if (c == '\r') c = '\n';
-        if (input.w - input.r < INBUF) input.buf[input.w++ % INBUF] = c;
+/* One received byte: into the buffer (dropped when full), echoed and edited in tty mode. */
+static void console_input(char c) {
+    if (c == '\r') c = '\n';
+    if (console_tty && (c == 0x7F || c == '\b')) {
+        if (input.e != input.w) {
+            input.e--;
+            console_putc('\b'); console_putc(' '); console_putc('\b');
+        }
+        return;
     }
+    if (input.e - input.r >= INBUF) return;
+    input.buf[input.e++ % INBUF] = c;
+    if (!console_tty) { input.w = input.e; return; }
+    if (c != CTRL_D) console_putc(c);
+    if (c == '\n' || c == CTRL_D || input.e - input.r == INBUF) input.w = input.e;   /* a whole line */
+}
+
+/* IRQ4: drain the receiver. */
+void console_intr(void) {
+    while (inb(COM1 + 5) & 0x01) console_input((char)inb(COM1));
     wakeup(&input);
 }
 
-/* Read what is buffered, sleeping until at least one byte is there. */
+/* Read what is buffered (up to a newline), sleeping until there is something. */
 int console_read(char *dst, u32 n) {
     while (input.r == input.w) {
         if (proc_killed()) return -4;                   /* EINTR */
@@ -70,7 +94,12 @@ int console_read(char *dst, u32 n) {
     }
     u32 got = 0;
     while (got < n && input.r != input.w) {
-        char c = input.buf[input.r++ % INBUF];
+        char c = input.buf[input.r % INBUF];
+        if (console_tty && c == CTRL_D) {
+            if (got == 0) input.r++;    /* end of file now; after some bytes, on the next read */
+            break;
+        }
+        input.r++;
         dst[got++] = c;
         if (c == '\n') break;
     }

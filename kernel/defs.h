@@ -16,6 +16,7 @@ int console_read(char *dst, u32 n);
 int printf(const char *fmt, ...);
 int bootlog(const char *fmt, ...);
 extern int boot_quiet;
+extern int console_tty;
 int vprintf(const char *fmt, va_list ap);
 int snprintf(char *buf, u32 size, const char *fmt, ...);
 

@@ -52,6 +52,7 @@ void kmain(u32 magic, u32 info_pa) {
     static char cmdline[256];
     if (mb->flags & MBI_CMDLINE) strncpy_z(cmdline, P2V(mb->cmdline), sizeof cmdline);
     boot_quiet = cmdline_has(cmdline, "quiet");
+    console_tty = cmdline_has(cmdline, "tty");
     bootlog("Atlas kernel booting\n");
     mem_detect(mb);
     vm_init();

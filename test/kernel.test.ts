@@ -174,6 +174,14 @@ describe('Atlas kernel', () => {
     expect(run.status).toBe(0);
   }, 60_000);
 
+  it('has a cooked console with tty: echo, backspace, whole lines, Ctrl-D for end-of-file', async () => {
+    let run = await bootBoth({ disk: testImage, cmdline: 'quiet tty init=/readline', input: 'ab\x7fc\n' });
+    expect(run.output).toBe('ab\b \bc\nreadline: 3 bytes: ac\n');
+    run = await bootBoth({ disk: testImage, cmdline: 'quiet tty init=/readline', input: 'xy\x04' });
+    expect(run.output).toBe('xyreadline: 2 bytes: xy');
+    expect(run.status).toBe(0);
+  }, 60_000);
+
   // Atlas386 only: QEMU's memory map differs at these sizes too, and this is about the kernel's arithmetic.
   it('sizes itself to the RAM it is given, from 4 MiB to 3 GiB (of which it maps 896 MiB)', () => {
     for (const [mem, line] of [['4M', 'memory: 4 MiB of RAM\n'], ['3G', 'memory: 3072 MiB of RAM, the first 896 MiB used\n']]) {
