@@ -12,6 +12,7 @@ import { MACHINE_WORKLOADS, machineWorkloadKernel, runMachineWorkload, type Mach
 import { packageRoot } from './cpu.js';
 import { checkDiskImage, DiskImage, Machine, parseMemorySize } from './machine.js';
 import { enterMultiboot, loadMultiboot, BOOT_DEVICE_HDA } from './multiboot.js';
+import { ustarNames } from './ustar.js';
 import { applyTlbGeometry, formatMmuStats, parseTlbSpec, TLB_SPEC_HELP } from './mmu.js';
 import type { TlbGeometry, TlbName } from './cpu.js';
 
@@ -351,6 +352,31 @@ async function boot(opts: BootOptions): Promise<void> {
   }
 }
 
+/**
+ * `atlas386 run PROGRAM [ARGS...]`: boots the Atlas kernel with its root
+ * image and runs one program instead of the demo: the kernel command line
+ * `quiet init=/bin/PROGRAM -- ARGS...` makes it the first process, with no
+ * boot lines, and the kernel powers off with its exit status (128 + the
+ * signal if one killed it).
+ */
+async function runProgram(name: string, args: string[], opts: Omit<BootOptions, 'kernel' | 'cmdline'>): Promise<void> {
+  const path = name.includes('/') ? name : `/bin/${name}`;
+  for (const word of [path, ...args]) {
+    if (word === '' || /\s/.test(word)) throw new Error(`program arguments cannot be empty or contain spaces (the kernel command line separates them): ${JSON.stringify(word)}`);
+  }
+  const image = artifactPath(...DEFAULT_ROOT_IMAGE);
+  let names: string[];
+  try {
+    names = ustarNames(readInput(image));
+  } catch (err) {
+    throw new Error(`${image}: ${(err as Error).message}`);
+  }
+  if (!names.includes(path.replace(/^\/+/, ''))) {
+    throw new Error(`no program ${path} in the root image (${relative(process.cwd(), image) || image}); it has ${names.filter((n) => n.startsWith('bin/') && n !== 'bin/').map((n) => n.slice(4)).join(', ')}`);
+  }
+  await boot({ ...opts, hda: image, cmdline: ['quiet', `init=${path}`, '--', ...args].join(' ') });
+}
+
 const hexAddr = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
 /** Interactive console: raw keystrokes go to COM1; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A. Returns the cleanup. */
@@ -402,7 +428,8 @@ function guarded<A extends unknown[]>(action: (...args: A) => Promise<void>): (.
 }
 
 const program = new Command('atlas386')
-  .description('Atlas386: an i386 PC emulator (and, later, a toy paging OS)')
+  .description('Atlas386: an i386 PC emulator and the Atlas toy paging OS')
+  .enablePositionalOptions()
   .showHelpAfterError(false)
   .configureOutput({
     outputError: (str, write) => write(`atlas386: ${str.replace(/^error: /, '')}`),
@@ -434,6 +461,20 @@ program
   .option('--ram <MiB>', 'guest RAM in MiB', ramOption, DEFAULT_RAM_MIB)
   .option('--no-translate', 'interpret every instruction (measures the interpreter alone)')
   .action(guarded(bench));
+
+program
+  .command('run')
+  .description('boot the Atlas kernel and run one program from its root image (/bin/PROGRAM); the exit status is the program\'s')
+  .argument('<program>', 'a program in the root image: hello, echo, cat, ... (or a path such as /bin/hello)')
+  .argument('[args...]', 'its arguments (no spaces inside one)')
+  .option('--mem <SIZE>', 'RAM: 32M, 1G, 65536K, ... (bare number: MiB)', memoryOption, 32 * 1024 * 1024)
+  .option('--max-instructions <N>', 'stop with an error after N instructions', countOption)
+  .option('--tlb <SPEC>', TLB_SPEC_HELP, tlbOption)
+  .option('--stats', 'print the run\'s instruction count and the TLB and paging counters on stderr at exit')
+  .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')
+  .passThroughOptions()
+  .action(guarded((name: string, args: string[], opts: Omit<BootOptions, 'kernel' | 'cmdline' | 'module'>) =>
+    runProgram(name, args, { ...opts, module: [] })));
 
 program
   .command('boot')
