@@ -9,7 +9,9 @@
  * a program reading a pipe sees, so piped runs print what they print on
  * Linux). With `tty` on the command line (for a person at a terminal) it is
  * cooked, like xv6's console: typed characters are echoed, backspace edits
- * the line, a reader gets whole lines, and Ctrl-D gives end-of-file.
+ * the line and a reader gets whole lines. In both modes Ctrl-D is
+ * end-of-file: a serial line has no other way to say the input is over
+ * (atlas386 sends one after the last byte of piped input).
  */
 #include "defs.h"
 #include "x86.h"
@@ -95,7 +97,7 @@ int console_read(char *dst, u32 n) {
     u32 got = 0;
     while (got < n && input.r != input.w) {
         char c = input.buf[input.r % INBUF];
-        if (console_tty && c == CTRL_D) {
+        if (c == CTRL_D) {
             if (got == 0) input.r++;    /* end of file now; after some bytes, on the next read */
             break;
         }

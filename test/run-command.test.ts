@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { root } from './guests/run.js';
 
 const cli = join(root, 'dist', 'atlas386.mjs');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'run', ...args], { encoding: 'utf8', input: '', timeout: 60_000 });
+const runWith = (input: string, ...args: string[]) =>
+  spawnSync(process.execPath, [cli, 'run', ...args], { encoding: 'utf8', input, timeout: 60_000 });
+const run = (...args: string[]) => runWith('', ...args);
 
 describe('atlas386 run', () => {
   it('runs a program with its arguments and no boot lines', () => {
@@ -15,6 +17,14 @@ describe('atlas386 run', () => {
     expect([hello.stdout, hello.stderr, hello.status]).toEqual(['hello, world\n', '', 0]);
     const echo = run('echo', 'one', '-n', 'two');
     expect([echo.stdout, echo.status]).toEqual(['one -n two\n', 0]);
+  });
+
+  it('piped input reaches the program and then ends (Ctrl-D, the console\'s end of file)', () => {
+    const cat = runWith('line one\nline two', 'cat');
+    expect([cat.stdout, cat.status]).toEqual(['line one\nline two', 0]);
+    const sh = runWith('echo from a pipe\nhello\n', 'sh');
+    expect(sh.stdout).toBe('$ from a pipe\n$ hello, world\n$ \n');
+    expect(sh.status).toBe(0);
   });
 
   it('exits with the program\'s status', () => {

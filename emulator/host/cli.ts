@@ -290,19 +290,27 @@ function artifactPath(...parts: string[]): string {
   return file;
 }
 
-async function boot(opts: BootOptions): Promise<void> {
-  // No --kernel: the Atlas kernel, with its root filesystem on hda unless one is given.
-  if (opts.kernel === undefined) {
-    opts.kernel = artifactPath(...DEFAULT_KERNEL);
+/** Ctrl-D: the Atlas console's end of file (kernel/console.c). */
+const END_OF_INPUT = 0x04;
+
+async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
+  const interactive = process.stdin.isTTY === true;
+  // No --kernel: the Atlas kernel, with its root filesystem on hda unless
+  // one is given. Its console is cooked (`tty`: echo, line editing) for a
+  // person at a terminal, and piped input ends with Ctrl-D, its end of file.
+  const atlas = atlasKernel || opts.kernel === undefined;
+  const kernelFile = opts.kernel ?? artifactPath(...DEFAULT_KERNEL);
+  if (atlas) {
     if (opts.hda === undefined) opts.hda = artifactPath(...DEFAULT_ROOT_IMAGE);
+    if (interactive) opts.cmdline = [opts.cmdline, 'tty'].filter(Boolean).join(' ');
   }
-  const kernel = readInput(opts.kernel);
+  const kernel = readInput(kernelFile);
   const modules = opts.module.map((file) => ({ name: basename(file), data: readInput(file) }));
   const cleanups: (() => void)[] = [];
   try {
     const disks = [opts.hda, opts.hdb, opts.hdc, opts.hdd].map((file) => (file === undefined ? null : openDisk(file, opts.persist ?? false, cleanups)));
-    const interactive = process.stdin.isTTY === true;
-    const input = interactive ? new Uint8Array(0) : await readStdinToEnd();
+    let input = interactive ? new Uint8Array(0) : await readStdinToEnd();
+    if (atlas && !interactive) input = Uint8Array.from([...input, END_OF_INPUT]);
     const machine = await Machine.create({
       ramBytes: opts.mem,
       output: stdoutSink,
@@ -318,7 +326,7 @@ async function boot(opts: BootOptions): Promise<void> {
     });
     if (opts.tlb) applyTlbGeometry(machine.cpu, opts.tlb);
     const boot = loadMultiboot(kernel, machine.ram, {
-      kernelName: basename(opts.kernel!),
+      kernelName: basename(kernelFile),
       cmdline: opts.cmdline,
       modules,
       bootDevice: opts.hda !== undefined ? BOOT_DEVICE_HDA : undefined,
@@ -326,7 +334,7 @@ async function boot(opts: BootOptions): Promise<void> {
     enterMultiboot(machine.cpu, boot);
     if (opts.verbose) {
       process.stderr.write(
-        `atlas386: kernel ${opts.kernel} at ${hexAddr(boot.kernelStart)}..${hexAddr(boot.kernelEnd - 1)}, entry ${hexAddr(boot.entry)}, ` +
+        `atlas386: kernel ${kernelFile} at ${hexAddr(boot.kernelStart)}..${hexAddr(boot.kernelEnd - 1)}, entry ${hexAddr(boot.entry)}, ` +
           `boot information at ${hexAddr(boot.infoAddress)}, ${modules.length} module(s), ${opts.mem / 1024 / 1024} MiB RAM\n`,
       );
     }
@@ -374,7 +382,7 @@ async function runProgram(name: string, args: string[], opts: Omit<BootOptions, 
   if (!names.includes(path.replace(/^\/+/, ''))) {
     throw new Error(`no program ${path} in the root image (${relative(process.cwd(), image) || image}); it has ${names.filter((n) => n.startsWith('bin/') && n !== 'bin/').map((n) => n.slice(4)).join(', ')}`);
   }
-  await boot({ ...opts, hda: image, cmdline: ['quiet', `init=${path}`, '--', ...args].join(' ') });
+  await boot({ ...opts, hda: image, cmdline: ['quiet', `init=${path}`, '--', ...args].join(' ') }, true);
 }
 
 const hexAddr = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
@@ -495,6 +503,6 @@ program
   .option('--verbose', 'report unclaimed ports, the load addresses and run statistics on stderr')
   .option('--debug', 'use the debug build of the core (dist/core.debug.wasm)')
   .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')
-  .action(guarded(boot));
+  .action(guarded((opts: BootOptions) => boot(opts)));
 
 await program.parseAsync(process.argv);
