@@ -25,6 +25,8 @@ import { describe, expect, it } from 'vitest';
 import {
   MACHINE_WORKLOAD_SPECS,
   machineWorkloadKernel,
+  runAtlasBoot,
+  runAtlasExec,
   runMachineWorkload,
   type MachineWorkload,
   type MachineWorkloadRun,
@@ -271,5 +273,29 @@ describe('paging workloads (small sizes): bench-paging off and on, bench-stride,
         expect(q.output).toBe(`${line}\n`);
       });
     }
+  });
+});
+
+describe('the Atlas kernel workloads of the bench', () => {
+  const images = () => ({
+    kernel: new Uint8Array(readFileSync(join(root, 'build', 'kernel', 'kernel.elf'))),
+    rootImage: new Uint8Array(readFileSync(join(root, 'disk-images', 'root.img'))),
+  });
+
+  it('boot to the first user instruction: found once, then the same count every run', async () => {
+    const first = await runAtlasBoot(images(), 32 << 20);
+    expect(first.instructions).toBeGreaterThan(100_000);
+    expect(first.virtualMs).toBeGreaterThan(0);
+    const again = await runAtlasBoot(images(), 32 << 20, false, first.instructions);
+    expect(again.instructions).toBe(first.instructions);
+    await expect(runAtlasBoot(images(), 32 << 20, true, first.instructions - 1)).rejects.toThrow(/not deterministic/);
+  });
+
+  it('exec-and-exit round trips: the instructions of one round trip, the same translated or not', async () => {
+    const translated = await runAtlasExec(images(), 32 << 20, true, 8);
+    const interpreted = await runAtlasExec(images(), 32 << 20, false, 8);
+    expect(translated.instructionsPerRound).toBeGreaterThan(10_000);
+    expect(interpreted.instructionsPerRound).toBe(translated.instructionsPerRound);
+    expect(translated.roundTripsPerSecond).toBeGreaterThan(0);
   });
 });

@@ -6,7 +6,7 @@
 
 import {
   REGS, eip, cr0, cr2, cr3, cr4, gdtBase, gdtLimit, idtBase, idtLimit, executedInstructions, trSelector, ldtSelector, cpl,
-  budget, stopRequested, halted, startBudget, requestStop, blockBoundary, code32, stack32, CS,
+  budget, stopRequested, halted, startBudget, firstUserModeAt, requestStop, blockBoundary, code32, stack32, CS,
   attention, interruptShadow, trapFlag, interruptLine, pageFaultPending, instructionStart, updateAttention, setInterruptLine as setLine, idleCycles, segSelector, segBase, SEG_LIMIT, SEG_ACCESS,
 } from "./state";
 import { getEflags as eflagsValue, setEflags as setEflagsValue, IF as IF_FLAG } from "./flags";
@@ -201,6 +201,8 @@ export function getSegmentAccess(seg: i32): u32 { return load<u32>(SEG_ACCESS + 
 
 // Executed instructions so far (REP iterations count one each), as a double.
 export function getInstructionCount(): f64 { return <f64>executedInstructions(); }
+// Instructions executed up to and including the one that first entered ring 3 (0: never).
+export function getFirstUserModeInstructions(): f64 { return <f64>firstUserModeAt; }
 
 export function pendingVector(): i32 { return vector; }
 export function pendingErrorCode(): i32 { return errorCode; }

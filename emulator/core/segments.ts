@@ -12,7 +12,7 @@ import { raise, GP, NP, SS_FAULT } from "./exceptions";
 import {
   SEG_SELECTOR, SEG_BASE, SEG_LIMIT, SEG_ACCESS, cr0, cpl, gdtBase, gdtLimit, code32, stack32,
   ldtSelector, ldtBase, ldtLimit, trSelector, trBase, trLimit,
-  CS, SS,
+  CS, SS, firstUserModeAt, executedInstructions,
 } from "./state";
 import { invalidateFetch } from "./decode";
 import { accessModeChanged } from "./restart";
@@ -95,6 +95,7 @@ export function setSegmentCache(seg: i32, selector: u32, base: u32, limit: u32, 
   if (seg == CS) {
     code32 = (access & ACCESS_DB) != 0;
     if (cr0 & 1) cpl = <i32>(selector & 3);
+    if (cpl == 3 && firstUserModeAt == 0) firstUserModeAt = executedInstructions();
     accessModeChanged();
     invalidateFetch();
   } else if (seg == SS) {

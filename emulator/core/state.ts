@@ -155,6 +155,10 @@ export function startBudget(n: u32): void {
 // RDTSC counts them with the executed instructions (one cycle each).
 export let idleCycles: u64 = 0;
 
+// Instructions executed when the CPU first entered ring 3 (0: not yet): an
+// OS's boot time to its first user instruction, for the host to report.
+export let firstUserModeAt: u64 = 0;
+
 export function executedInstructions(): u64 {
   return countAtRunStart + <u64>(budgetAtRunStart - budget);
 }

@@ -150,3 +150,73 @@ export async function runMachineWorkload(name: MachineWorkload, kernel: Uint8Arr
   }
   return run;
 }
+
+// ---- the Atlas kernel (build/kernel/kernel.elf with disk-images/root.img) ----
+//
+// - boot: from power-on to the first user instruction (the CPU's first entry
+//   to ring 3, which the core records), booting `quiet init=/bin/hello`. A
+//   first run finds that instruction count; each timed run stops there.
+// - exec: exec-and-exit round trips (userland/execloop.c: fork, execve of a
+//   program that exits at once, waitpid). Two runs of different lengths, so
+//   the boot and power-off cancel out: rounds / the difference in host time.
+
+export interface AtlasImages { kernel: Uint8Array; rootImage: Uint8Array }
+
+async function bootAtlas(images: AtlasImages, cmdline: string, ramBytes: number, translate: boolean | undefined, maxInstructions?: number) {
+  const out = new Collector();
+  const machine = await Machine.create({
+    ramBytes,
+    output: out,
+    disks: [new DiskImage(images.rootImage)],
+    translate,
+  });
+  enterMultiboot(machine.cpu, loadMultiboot(images.kernel, machine.ram, { kernelName: 'kernel.elf', cmdline }));
+  const start = performance.now();
+  const result = await machine.run({ maxInstructions });
+  return { machine, result, output: out.text(), hostSeconds: (performance.now() - start) / 1000 };
+}
+
+export interface AtlasBootRun {
+  /** Instructions retired up to and including the one that entered ring 3. */
+  instructions: number;
+  /** Virtual time at that point. */
+  virtualMs: number;
+  hostMs: number;
+}
+
+/** Boot to the first user instruction; `instructions` from a previous run skips the run that finds it. */
+export async function runAtlasBoot(images: AtlasImages, ramBytes: number, translate?: boolean, instructions?: number): Promise<AtlasBootRun> {
+  const cmdline = 'quiet init=/bin/hello';
+  if (instructions === undefined) {
+    const first = await bootAtlas(images, cmdline, ramBytes, translate);
+    if (first.result.reason !== 'exit' || first.result.exitStatus !== 0 || first.output !== 'hello, world\n') {
+      throw new Error(`the Atlas kernel did not boot to hello (${first.result.message ?? first.result.reason}, output ${JSON.stringify(first.output)})`);
+    }
+    instructions = first.machine.cpu.instructionsBeforeUserMode;
+    if (instructions === 0) throw new Error('the Atlas kernel never entered user mode');
+  }
+  const r = await bootAtlas(images, cmdline, ramBytes, translate, instructions);
+  if (r.machine.cpu.instructionsBeforeUserMode !== instructions) {
+    throw new Error(`boot to user mode took ${r.machine.cpu.instructionsBeforeUserMode} instructions, then ${instructions}: not deterministic`);
+  }
+  return { instructions, virtualMs: r.result.virtualNs / 1e6, hostMs: r.hostSeconds * 1000 };
+}
+
+export interface AtlasExecRun { rounds: number; instructionsPerRound: number; roundTripsPerSecond: number }
+
+export async function runAtlasExec(images: AtlasImages, ramBytes: number, translate?: boolean, rounds = 200): Promise<AtlasExecRun> {
+  const runs = [];
+  for (const n of [rounds / 4, rounds + rounds / 4]) {
+    const r = await bootAtlas(images, `quiet init=/bin/execloop -- ${n}`, ramBytes, translate);
+    if (r.result.reason !== 'exit' || r.result.exitStatus !== 0 || !r.output.includes(`execloop: ${n} exec-and-exit round trips`)) {
+      throw new Error(`execloop ${n} failed on the Atlas kernel (${r.result.message ?? r.result.reason}, output ${JSON.stringify(r.output)})`);
+    }
+    runs.push(r);
+  }
+  const [short, long] = runs as [Awaited<ReturnType<typeof bootAtlas>>, Awaited<ReturnType<typeof bootAtlas>>];
+  return {
+    rounds,
+    instructionsPerRound: (long.result.instructions - short.result.instructions) / rounds,
+    roundTripsPerSecond: rounds / (long.hostSeconds - short.hostSeconds),
+  };
+}

@@ -65,6 +65,7 @@ interface CoreExports {
   getSegmentSelector(seg: number): number;
   getSegmentBase(seg: number): number;
   getInstructionCount(): number;
+  getFirstUserModeInstructions(): number;
   pendingVector(): number;
   pendingErrorCode(): number;
   abortInstruction(): void;
@@ -258,6 +259,8 @@ export class Cpu {
   setGdtr(base: number, limit: number): void { this.core.setGdtr(base >>> 0, limit); }
   setIdtr(base: number, limit: number): void { this.core.setIdtr(base >>> 0, limit); }
   get instructionsRetired(): number { return this.core.getInstructionCount(); }
+  /** Instructions retired up to and including the one that first entered ring 3; 0 while it has not. */
+  get instructionsBeforeUserMode(): number { return this.core.getFirstUserModeInstructions(); }
   segmentSelector(s: Seg): number { return this.core.getSegmentSelector(s); }
   segmentBase(s: Seg): number { return this.core.getSegmentBase(s) >>> 0; }
 
