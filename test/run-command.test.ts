@@ -1,7 +1,7 @@
 // `atlas386 run PROGRAM [ARGS...]`: the Atlas kernel boots quietly, runs one
 // program from the root image as its first process, and the machine's exit
 // status is the program's.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { root } from './guests/run.js';
@@ -46,5 +46,15 @@ describe('atlas386 run', () => {
     const spaced = run('echo', 'a b');
     expect(spaced.stderr).toBe('atlas386: program arguments cannot be empty or contain spaces (the kernel command line separates them): "a b"\n');
     expect(spaced.status).toBe(1);
+  });
+
+  it('a reader that goes away ends the run quietly, like SIGPIPE (status 141, no stack trace)', async () => {
+    const child = spawn(process.execPath, [cli, 'boot'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    expect(stderr).toBe('');
+    expect(status).toBe(141);
   });
 });

@@ -532,4 +532,13 @@ program
   .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')
   .action(guarded((opts: BootOptions) => boot(opts)));
 
+// A reader that goes away (`atlas386 boot | head`) ends the run quietly, as
+// SIGPIPE ends a Unix program (status 128 + 13), not with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+}
+
 await program.parseAsync(process.argv);
