@@ -26,13 +26,17 @@ extern void trapret(void);
 
 struct proc *myproc(void) { return current; }
 
-/* A process slot with a kernel stack arranged to start in forkret, then trapret. */
-static struct proc *allocproc(void) {
+/*
+ * A process slot with a kernel stack arranged to start in forkret, then
+ * trapret. NULL with *err -EAGAIN when the table is full, -ENOMEM when there
+ * is no frame for the kernel stack.
+ */
+static struct proc *allocproc(int *err) {
     struct proc *p = NULL;
     for (int i = 0; i < NPROC; i++) if (proc[i].state == UNUSED) { p = &proc[i]; break; }
-    if (!p) return NULL;
+    if (!p) { *err = -11; return NULL; }        /* EAGAIN */
     u8 *kstack = kalloc();
-    if (!kstack) return NULL;
+    if (!kstack) { *err = -12; return NULL; }   /* ENOMEM */
     memset(p, 0, sizeof *p);
     p->kstack = kstack;
     p->state = EMBRYO;
@@ -68,7 +72,8 @@ static char **init_argv;
 /* The first process: it will exec its program when it first runs (forkret). */
 void userinit(char **argv) {
     init_argv = argv;
-    struct proc *p = allocproc();
+    int err;
+    struct proc *p = allocproc(&err);
     if (!p) panic("userinit: no memory");
     initproc = p;
     set_name(p, "init");
@@ -145,10 +150,11 @@ void wakeup(void *chan) {
 void proc_timer_tick(void) { wakeup(&ticks); }
 
 int proc_fork(void) {
-    struct proc *p = current, *np = allocproc();
+    int err;
+    struct proc *p = current, *np = allocproc(&err);
     if (!np) {
-        printf("pid %d (%s): fork failed: no free process slot\n", p->pid, p->name);
-        return -11;                             /* EAGAIN */
+        printf("pid %d (%s): fork failed: %s\n", p->pid, p->name, err == -11 ? "no free process slot" : "out of memory");
+        return err;
     }
     np->vs = vmspace_copy(p->vs, np->pid);
     if (!np->vs) {

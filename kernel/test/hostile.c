@@ -1,8 +1,34 @@
 /* Hostile inputs: bad pointers and absurd sizes to system calls, bad executables, garbage code,
- * memory exhaustion, and forking until the process table is full. The kernel must survive all. */
+ * memory exhaustion, forking until the process table is full, and forking until memory runs out.
+ * The kernel must survive all. Nothing printed may depend on the amount of RAM: QEMU's memory map
+ * reserves the top 128 KiB, so its allocator has fewer frames than Atlas386's. */
 #include "ulib.h"
 
 static const unsigned char garbage[] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+
+static char vmbuf[4096];
+
+/* frames_free from /proc/vmstat (-1 if it cannot be read). vmbuf is in bss: touch it before the first call. */
+static int frames_free(void) {
+    int fd = open("/proc/vmstat", 0);
+    if (fd < 0) return -1;
+    int n = read(fd, vmbuf, sizeof vmbuf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    vmbuf[n] = 0;
+    static const char key[] = "\nframes_free ";
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (key[k] && vmbuf[i + k] == key[k]) k++;
+        if (key[k]) continue;
+        int v = 0;
+        for (char *p = vmbuf + i + k; *p >= '0' && *p <= '9'; p++) v = v * 10 + (*p - '0');
+        return v;
+    }
+    return -1;
+}
+
+static void sleep_forever(void) { u32 ts[2] = { 1000, 0 }; for (;;) nanosleep(ts, 0); }
 
 static int wait_child(int pid) {
     int status = 0;
@@ -41,7 +67,7 @@ int main(void) {
     int kids[64], n = 0, r;
     for (;;) {
         r = fork();
-        if (r == 0) { u32 ts[2] = { 1000, 0 }; for (;;) nanosleep(ts, 0); }
+        if (r == 0) sleep_forever();
         if (r < 0) break;
         kids[n++] = r;
     }
@@ -51,5 +77,32 @@ int main(void) {
     r = fork();
     if (r == 0) exit(0);
     printf("hostile: %d children killed and reaped; fork works again: %d\n", killed, r > 0 && wait_child(r) == 0);
+
+    /* Fork until memory runs out: with 4 MiB touched every child costs over 1024 frames (fork copies
+     * the pages), so memory runs out well before the process table does. The count of children depends
+     * on the RAM, so it is not printed; nothing is printed until the children are gone. */
+    int table_full = n;
+    char *m = (char *)mmap2(0, 4 << 20, 3, 0x22, -1, 0);
+    for (unsigned i = 0; i < (4u << 20); i += 4096) m[i] = 1;
+    memset(vmbuf, 0, sizeof vmbuf);
+    int before = frames_free();
+    n = 0;
+    for (;;) {
+        r = fork();
+        if (r == 0) sleep_forever();
+        if (r < 0) break;
+        kids[n++] = r;
+    }
+    killed = 0;
+    for (int i = 0; i < n; i++) { kill(kids[i], 9); if (wait_child(kids[i]) == 9) killed++; }
+    int again = fork();
+    if (again == 0) exit(0);
+    again = again > 0 && wait_child(again) == 0;
+    int after = frames_free();
+    printf("hostile: 4 MiB touched, fork until memory runs out: failed with %d, some children and fewer than a full table: %d\n",
+           r, n > 0 && n < table_full);
+    printf("hostile: all children killed and reaped: %d; fork works again: %d; free frames back to the same count: %d\n",
+           killed == n, again, before > 0 && after == before);
+    munmap((u32)m, 4 << 20);
     return 0;
 }
