@@ -43,43 +43,27 @@ static int sys_exit(u32 status) { proc_exit((int)status); }
 
 static int sys_fork(void) { return proc_fork(); }
 
-/* read and write move at most a page at a time through a kernel bounce page. */
-static int sys_read(u32 fd, u32 buf, u32 n) {
+/*
+ * read and write move at most a page at a time through a kernel bounce page.
+ * A read stops early at a short chunk, and at the console after a line.
+ */
+static int transfer(u32 fd, u32 buf, u32 n, int writing) {
     struct file *f = getfile((int)fd);
     if (!f) return -EBADF;
     if ((int)n < 0) return -EINVAL;
-    if (!uaccess_ok(uvs(), buf, n, 1)) return -EFAULT;
+    if (!uaccess_ok(uvs(), buf, n, !writing)) return -EFAULT;
     u8 *bounce = kalloc();
     if (!bounce) return -ENOMEM;
     u32 done = 0;
     int r = 0;
     while (done < n) {
         u32 chunk = n - done > PGSIZE ? PGSIZE : n - done;
-        r = file_read(f, bounce, chunk);
+        if (writing && copyin(uvs(), bounce, buf + done, chunk) < 0) { r = -EFAULT; break; }
+        r = writing ? file_write(f, bounce, chunk) : file_read(f, bounce, chunk);
         if (r <= 0) break;
-        if (copyout(uvs(), buf + done, bounce, (u32)r) < 0) { r = -EFAULT; break; }
+        if (!writing && copyout(uvs(), buf + done, bounce, (u32)r) < 0) { r = -EFAULT; break; }
         done += (u32)r;
-        if ((u32)r < chunk || f->type == FD_CONSOLE) break;
-    }
-    kfree(bounce);
-    return done > 0 ? (int)done : r;
-}
-
-static int sys_write(u32 fd, u32 buf, u32 n) {
-    struct file *f = getfile((int)fd);
-    if (!f) return -EBADF;
-    if ((int)n < 0) return -EINVAL;
-    if (!uaccess_ok(uvs(), buf, n, 0)) return -EFAULT;
-    u8 *bounce = kalloc();
-    if (!bounce) return -ENOMEM;
-    u32 done = 0;
-    int r = 0;
-    while (done < n) {
-        u32 chunk = n - done > PGSIZE ? PGSIZE : n - done;
-        if (copyin(uvs(), bounce, buf + done, chunk) < 0) { r = -EFAULT; break; }
-        r = file_write(f, bounce, chunk);
-        if (r <= 0) break;
-        done += (u32)r;
+        if (!writing && ((u32)r < chunk || f->type == FD_CONSOLE)) break;
     }
     kfree(bounce);
     return done > 0 ? (int)done : r;
@@ -211,8 +195,8 @@ void syscall(struct trapframe *tf) {
     case SYS_exit:
     case SYS_exit_group: sys_exit(a); break;
     case SYS_fork: r = sys_fork(); break;
-    case SYS_read: r = sys_read(a, b, c); break;
-    case SYS_write: r = sys_write(a, b, c); break;
+    case SYS_read: r = transfer(a, b, c, 0); break;
+    case SYS_write: r = transfer(a, b, c, 1); break;
     case SYS_open: r = sys_open(a, b); break;
     case SYS_close: r = sys_close(a); break;
     case SYS_waitpid: r = sys_waitpid(a, b, c); break;
