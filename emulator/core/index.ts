@@ -21,7 +21,7 @@ import { readSegment, writeSegment } from "./operands";
 import { condition, getCF, materialize } from "./flags";
 import { pinCarry } from "./alu";
 import { shiftRotate } from "./shift";
-import { invalidateFetch, endLengthLimit, fetchPhysical } from "./decode";
+import { endLengthLimit, fetchPhysical } from "./decode";
 import {
   setDeliverThroughIdt as setDelivery, deliverPendingException as deliverPending, deliver,
   deliverThroughIdt, singleStepTrap,

@@ -33,14 +33,9 @@ function readInput(file: string): Uint8Array {
   }
 }
 
-/** A built artifact under build/; names the build command when it is missing. */
+/** The bytes of a built artifact (see artifactPath). */
 function readArtifact(...parts: string[]): Uint8Array {
-  const root = packageRoot();
-  const file = join(root, ...parts);
-  if (!existsSync(file)) {
-    throw new Error(`${relative(process.cwd(), file) || file} not found; run \`npm run build\` first`);
-  }
-  return readInput(file);
+  return readInput(artifactPath(...parts));
 }
 
 function integer(min: number, max: number, expected: string) {
@@ -311,6 +306,7 @@ async function readStdinToEnd(): Promise<Uint8Array> {
 const DEFAULT_KERNEL = ['build', 'kernel', 'kernel.elf'];
 const DEFAULT_ROOT_IMAGE = ['disk-images', 'root.img'];
 
+/** The path of a built artifact; names the build command when it is missing. */
 function artifactPath(...parts: string[]): string {
   const file = join(packageRoot(), ...parts);
   if (!existsSync(file)) throw new Error(`${relative(process.cwd(), file) || file} not found; run \`npm run build\` first`);
