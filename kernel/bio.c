@@ -48,9 +48,11 @@ again:
             b->sector = sector;
             b->flags = B_BUSY;
             move_to_front(b);
-            ide_rw(b);
+            void *page = b->data;
+            int err = ide_io(0, sector, 1, &page, 0);
             if (hit) *hit = 0;
-            if (b->flags & B_ERROR) { b->flags = 0; wakeup(b); return NULL; }
+            if (err) { b->flags = 0; wakeup(b); return NULL; }
+            b->flags |= B_VALID;
             return b;
         }
     }

@@ -81,9 +81,14 @@ extern pde_t *kpgdir;
 
 /* ide.c */
 void ide_init(void);
-void ide_intr(void);
+void ide_intr(int irq);
 int ide_present(void);
-void ide_rw(struct buf *b);
+int ide_io(int drive, u32 lba, u32 nsect, void **pages, int write);
+u32 ide_sectors(int drive);
+int ide_busy(void);
+
+/* swap.c (the rest in swap.h) */
+void swap_init(const char *cmdline);
 
 /* bio.c */
 void binit(void);

@@ -60,4 +60,5 @@
 #define IRQ_TIMER 0
 #define IRQ_COM1  4
 #define IRQ_IDE   14
+#define IRQ_IDE2  15
 #endif

@@ -80,11 +80,14 @@ void trap(struct trapframe *tf) {
         pic_eoi(IRQ_COM1);
         return;
     case T_IRQ0 + IRQ_IDE:
-        ide_intr();
+        ide_intr(IRQ_IDE);
         pic_eoi(IRQ_IDE);
         return;
+    case T_IRQ0 + IRQ_IDE2:
+        ide_intr(IRQ_IDE2);
+        pic_eoi(IRQ_IDE2);
+        return;
     case T_IRQ0 + 7:
-    case T_IRQ0 + 15:
         return;                 /* spurious: no EOI for a spurious IRQ */
     }
     if (!from_user || !myproc()) panic_trap(trap_name(tf->trapno), tf);

@@ -21,15 +21,22 @@
 // - LBA28 and CHS addressing; CHS uses the current translation (16 heads,
 //   63 sectors per track by default, changed by INITIALIZE DEVICE PARAMETERS).
 //
-// Timing (virtual time, `latencyNs`, default 100 µs): every step that would
-// touch the medium takes `latencyNs` with BSY set. That is the time from a
-// command to its first read block (or to completion of a non-data command),
-// from the end of one read block to the next, from the end of a write block to
-// its interrupt, and from clearing SRST to the end of the reset. The first
-// write block is the exception: its DRQ is set at once, without an interrupt,
-// because the device needs nothing from the medium to accept data; ATA allows
-// BSY to be too short to see, and xv6's ide.c depends on it (it writes the
-// data right after the command without waiting for DRQ).
+// Timing (virtual time), like a real disk's access time against its transfer
+// time: the medium step of a command that starts a new access takes
+// `latencyNs` (default 100 µs: seek and rotation) with BSY set; later DRQ
+// blocks of the same READ or WRITE command follow on the track and take only
+// their transfer time at the sustained rate (`bytesPerSecond`, default
+// 16 MB/s: 32 µs a sector). So a read takes `latencyNs` to its first block,
+// then a block's transfer time from the end of one block to the next; a
+// write takes `latencyNs` from the end of its first block to that block's
+// interrupt, then each later block its transfer time. A 64-sector READ
+// MULTIPLE (four 16-sector blocks) costs latencyNs + 48 sectors' transfer,
+// not four accesses, which is what makes readahead pay. Non-data commands
+// and the end of a reset (SRST cleared) take `latencyNs`. The first write
+// block is the exception: its DRQ is set at once, without an interrupt,
+// because the device needs nothing from the medium to accept data; ATA
+// allows BSY to be too short to see, and xv6's ide.c depends on it (it
+// writes the data right after the command without waiting for DRQ).
 //
 // Simplifications, each invisible to a driver that follows the standard:
 // - A transfer's whole address range is checked when the command is written;
@@ -46,6 +53,8 @@ const SECTOR_BYTES = 512;
 const LBA28_SECTORS = 0x0fff_ffff;
 /** The default `latencyNs`: a fast disk's access, slow enough for a driver to see BSY. */
 const DEFAULT_LATENCY_NS = 100_000;
+/** The default sustained transfer rate, bytes per second: 512 bytes in 32 µs. */
+const DEFAULT_BYTES_PER_SECOND = 16_000_000;
 /** The largest DRQ block READ/WRITE MULTIPLE may use (IDENTIFY word 47). */
 const MAX_MULTIPLE = 16;
 /** What the CPU reads when no device drives the data bus. */
@@ -181,6 +190,8 @@ class Drive {
   private sectorsLeft = 0;
   private sectorsPerBlock = 1;
   private blockSectors = 0;
+  /** True until the command's first block has reached (or come from) the medium: it pays the access time. */
+  private firstAccess = true;
 
   private pending: ClockEvent | undefined;
 
@@ -189,6 +200,8 @@ class Drive {
     private readonly serial: string,
     private readonly clock: VirtualClock,
     private readonly latencyNs: number,
+    /** Sustained transfer rate of blocks after the first of a command. */
+    private readonly bytesPerSecond: number,
     /** Called when the device changes INTRQ on its own (from a clock event). */
     private readonly intrqChanged: () => void,
   ) {
@@ -301,7 +314,18 @@ class Drive {
 
   /** Runs `step` once the medium has had `latencyNs` of virtual time, then tells the channel about INTRQ. */
   private afterLatency(step: () => void): void {
-    this.pending = this.clock.schedule(this.clock.now() + this.latencyNs, () => {
+    this.after(this.latencyNs, step);
+  }
+
+  /** The medium step of a READ/WRITE block: the access time for the command's first, the transfer time after. */
+  private afterMedium(sectors: number, step: () => void): void {
+    const first = this.firstAccess;
+    this.firstAccess = false;
+    this.after(first ? this.latencyNs : Math.round((sectors * SECTOR_BYTES * 1e9) / this.bytesPerSecond), step);
+  }
+
+  private after(delayNs: number, step: () => void): void {
+    this.pending = this.clock.schedule(this.clock.now() + delayNs, () => {
       this.pending = undefined;
       step();
       this.intrqChanged();
@@ -331,7 +355,7 @@ class Drive {
 
   private startRead(sectorsPerBlock: number): void {
     if (!this.beginTransfer(sectorsPerBlock)) return;
-    this.afterLatency(() => this.readBlock());
+    this.afterMedium(Math.min(sectorsPerBlock, this.sectorsLeft), () => this.readBlock());
   }
 
   /** Each block is read from the medium, then offered with DRQ and an interrupt. */
@@ -343,7 +367,7 @@ class Drive {
       if (this.sectorsLeft === 0) this.status = DRDY; // no interrupt after the last block of a read
       else {
         this.status = BSY | DRDY;
-        this.afterLatency(() => this.readBlock());
+        this.afterMedium(Math.min(this.sectorsPerBlock, this.sectorsLeft), () => this.readBlock());
       }
     });
     this.intrq = true;
@@ -359,7 +383,7 @@ class Drive {
     this.blockSectors = Math.min(this.sectorsPerBlock, this.sectorsLeft);
     this.openBlock('out', this.blockSectors * SECTOR_BYTES, () => {
       this.status = BSY | DRDY;
-      this.afterLatency(() => this.writeBlock());
+      this.afterMedium(this.blockSectors, () => this.writeBlock());
     });
   }
 
@@ -383,6 +407,7 @@ class Drive {
     this.nextLba = lba;
     this.sectorsLeft = count;
     this.sectorsPerBlock = sectorsPerBlock;
+    this.firstAccess = true;
     return true;
   }
 
@@ -598,13 +623,16 @@ export class AtaChannel implements PortDevice {
     clock: VirtualClock,
     disks: [DiskImage | null, DiskImage | null],
     latencyNs: number = DEFAULT_LATENCY_NS,
+    /** The sustained transfer rate of a command's blocks after its first (default 16 MB/s). */
+    bytesPerSecond: number = DEFAULT_BYTES_PER_SECOND,
   ) {
+    if (!(bytesPerSecond > 0)) throw new RangeError(`transfer rate ${bytesPerSecond} is not a positive number of bytes per second`);
     this.ports = [...Array.from({ length: 8 }, (_, i) => commandBase + i), controlPort];
     const drive = (index: number): Drive | null => {
       const disk = disks[index];
       if (disk === null || disk === undefined) return null;
       const serial = `AT386-${commandBase.toString(16).toUpperCase()}-${index}`;
-      return new Drive(disk, serial, clock, latencyNs, () => this.updateIrq());
+      return new Drive(disk, serial, clock, latencyNs, bytesPerSecond, () => this.updateIrq());
     };
     this.drives = [drive(0), drive(1)];
   }

@@ -14,6 +14,8 @@ const [READ_SECTORS, WRITE_SECTORS, READ_MULTIPLE, INIT_PARAMS, IDENTIFY, FLUSH_
   [0x20, 0x30, 0xc4, 0x91, 0xec, 0xe7, 0xef];
 const LATENCY = 100_000;
 const SECTOR = 512;
+/** The default sustained rate, 16 MB/s: a sector's transfer time after a command's first block. */
+const SECTOR_NS = (SECTOR * 1e9) / 16_000_000;
 
 /** A disk whose every sector is recognisable: its LBA in the first 4 bytes, then a pattern that depends on it. */
 function patternedImage(sectors: number): Uint8Array {
@@ -239,7 +241,7 @@ describe('ATA channel: READ SECTORS', () => {
     expect([h.inb(COUNT), h.inb(LBA_LOW), h.inb(LBA_MID), h.inb(LBA_HIGH), h.inb(DEVICE)]).toEqual([0, 8, 0, 0, 0xe0]);
   });
 
-  it('takes latencyNs of virtual time with BSY set before each sector is ready', () => {
+  it('takes latencyNs with BSY set before the first sector is ready, then a sector\'s transfer time before the next', () => {
     const image = patternedImage(8);
     const h = harness([new DiskImage(image), null], 50_000);
     h.start(READ_SECTORS, 1, 2);
@@ -255,11 +257,50 @@ describe('ATA channel: READ SECTORS', () => {
     expect(h.inb(STATUS)).toBe(DRDY | DRQ);
     expect(h.readSectorWords()).toEqual(sectorsOf(image, 1, 1));
     expect(h.altStatus() & (BSY | DRQ)).toBe(BSY); // the second sector is being read
-    h.elapse(49_999);
+    h.elapse(SECTOR_NS - 1); // it follows on the track: no second access
     expect(h.irq()).toBe(false);
     h.elapse(1);
     expect(h.irq()).toBe(true);
     expect(h.readSectorWords()).toEqual(sectorsOf(image, 2, 1));
+  });
+
+  it('a 64-sector READ MULTIPLE takes the access time and the transfer of the 48 sectors after the first block, not 4 accesses', () => {
+    const image = patternedImage(128);
+    const h = harness([new DiskImage(image), null], 2_000_000);
+    h.start(READ_MULTIPLE, 7, 64);
+    const commandAt = h.clock.now();
+    const data = new Uint8Array(64 * SECTOR);
+    const readyAt: number[] = [];
+    for (let block = 0; block < 4; block++) {
+      while (!(h.altStatus() & DRQ)) h.elapse(1_000);
+      readyAt.push(h.clock.now() - commandAt);
+      h.inb(STATUS);
+      expect(h.ata.readData(16 * 256, data, block * 16 * SECTOR)).toBe(16 * 256);
+    }
+    expect(data).toEqual(sectorsOf(image, 7, 64));
+    expect(readyAt).toEqual([2_000_000, 2_000_000 + 16 * SECTOR_NS, 2_000_000 + 32 * SECTOR_NS, 2_000_000 + 48 * SECTOR_NS]);
+    expect(h.interrupts()).toBe(4);
+    expect(h.inb(STATUS)).toBe(DRDY);
+  });
+
+  it('each command pays the access time again, and the transfer rate is a constructor option', () => {
+    const image = patternedImage(8);
+    const clock = new VirtualClock();
+    const ata = new AtaChannel(BASE, CONTROL, { set: () => {} }, clock, [new DiskImage(image), null], 10_000, 1_000_000);
+    const ready = (): number => {
+      const from = clock.now();
+      while (!(ata.portIn(CONTROL, 1) & DRQ)) clock.advanceTo(clock.now() + 1);
+      ata.readData(256, new Uint8Array(SECTOR), 0);
+      return clock.now() - from;
+    };
+    for (let command = 0; command < 2; command++) {
+      ata.portOut(BASE + COUNT, 1, 2);
+      ata.portOut(BASE + LBA_LOW, 1, 3);
+      ata.portOut(BASE + DEVICE, 1, 0xe0);
+      ata.portOut(BASE + COMMAND, 1, READ_SECTORS);
+      expect([ready(), ready()]).toEqual([10_000, 512_000]); // 512 bytes at 1 MB/s
+    }
+    expect(() => new AtaChannel(BASE, CONTROL, { set: () => {} }, clock, [null, null], 0, 0)).toThrow(RangeError);
   });
 
   it('reads 256 sectors for a sector count of 0', () => {
@@ -353,7 +394,7 @@ describe('ATA channel: READ SECTORS', () => {
 });
 
 describe('ATA channel: WRITE SECTORS', () => {
-  it('asks for the first sector at once and without an interrupt, then interrupts latencyNs after each sector', () => {
+  it('asks for the first sector at once and without an interrupt, interrupts latencyNs after it, then a transfer time after the next', () => {
     const image = patternedImage(8);
     const h = harness([new DiskImage(image), null]);
     h.start(WRITE_SECTORS, 1, 2);
@@ -368,7 +409,9 @@ describe('ATA channel: WRITE SECTORS', () => {
     expect(h.inb(STATUS)).toBe(DRDY | DRQ);
     expect(h.irq()).toBe(false); // the status read acknowledged it
     h.writeSectorWords(new Uint8Array(SECTOR).fill(0x22));
-    h.elapse(LATENCY);
+    h.elapse(SECTOR_NS - 1);
+    expect(h.irq()).toBe(false);
+    h.elapse(1);
     expect(h.irq()).toBe(true);
     expect(h.inb(STATUS)).toBe(DRDY);
     expect(h.interrupts()).toBe(2);
