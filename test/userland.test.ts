@@ -267,10 +267,19 @@ describe.skipIf(skip)('user programs, run natively', () => {
   it('multiprog runs N processes that each verify their memory', () => {
     const r = run('multiprog', ['4', '512K', '2']);
     expect(r.status, r.stdout).toBe(0);
-    expect(r.stdout).toBe(
-      'multiprog: 4 processes of 512 KiB each, 2 passes\n' +
-        [1, 2, 3, 4].map((i) => `multiprog: process ${i}: every word verified\n`).join('') +
-        'multiprog: 4 of 4 processes verified their memory\n',
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('multiprog: 4 processes of 512 KiB each, 2 passes');
+    // One line per process, in order whatever the scheduling, each with its own checksum.
+    expect(lines.slice(1, 5).map((l) => l.replace(/0x[0-9a-f]{8}/, 'SUM'))).toEqual(
+      [1, 2, 3, 4].map((i) => `multiprog: process ${i}: checksum SUM, every word verified`),
+    );
+    expect(new Set(lines.slice(1, 5).map((l) => /0x[0-9a-f]{8}/.exec(l)![0])).size).toBe(4);
+    expect(lines.slice(5)).toEqual(['multiprog: 4 of 4 processes verified their memory', '']);
+    // A process's checksum depends only on its number, the size and its memory being intact.
+    expect(run('multiprog', ['4', '512K', '2']).stdout).toBe(r.stdout);
+    expect(run('multiprog', ['2', '512K', '1']).stdout).toBe(
+      'multiprog: 2 processes of 512 KiB each, 1 pass\n' + lines.slice(1, 3).join('\n') + '\n' +
+        'multiprog: 2 of 2 processes verified their memory\n',
     );
   });
 
@@ -280,6 +289,17 @@ describe.skipIf(skip)('user programs, run natively', () => {
     expect(r.stdout).toContain('belady: FIFO with 3 frames: 9 faults\nbelady: FIFO with 4 frames: 10 faults\n');
     expect(r.stdout).toContain("belady: 4 frames fault more than 3: Belady's anomaly\n");
     expect(r.stdout).toContain('belady:   ref 5: FAULT [4 5 2 3]\n');
+    // The replay under each frame limit: natively the limit does nothing, so only the checksums show.
+    expect(r.stdout).toMatch(/\nbelady: replayed the string on 5 pages with a limit of 3 frames, checksum 0x[0-9a-f]{8}\n/);
+    expect(r.stdout).toMatch(/\nbelady: replayed the string on 5 pages with a limit of 4 frames, checksum 0x[0-9a-f]{8}\n$/);
+    expect(r.stdout).not.toContain('atlas:');
+    // With an Atlas-format /proc/vmstat, an "atlas:" line per replay gives its faults (none here: the file does not change).
+    const fake = join(tmp, 'vmstat');
+    writeFileSync(fake, FAKE_VMSTAT);
+    const atlas = run('belady', [], { env: { ATLAS_VMSTAT: fake } });
+    expect(atlas.stdout.split('\n').filter((l) => !l.startsWith('atlas:')).join('\n')).toBe(r.stdout);
+    expect(atlas.stdout).toContain('atlas: FIFO replay with 3 frames: 0 faults\n');
+    expect(atlas.stdout).toContain('atlas: FIFO replay with 4 frames: 0 faults\n');
   });
 
   it('init runs the demo from an unpacked root image and exits 0', () => {
@@ -420,7 +440,7 @@ describe.skipIf(skip)('user programs on the Atlas kernel', () => {
       expect(atlas.stderr.toString(), out).toBe('');
       // The kernel's line for each segv child, and Atlas counters from the programs that print them.
       expect(out.match(/^pid \d+ \(segv\): segmentation fault at /gm)).toHaveLength(5);
-      expect(out).toMatch(/^atlas: the replay: minor_faults \+\d+/m);
+      expect(out).toMatch(/^atlas: FIFO replay with 3 frames: \d+ faults$/m);
       expect(out).toMatch(/^vmstat: Atlas VM counters$/m);
       // Natively, with standard output and error on one file, as they share the console on Atlas.
       const log = join(dir, 'native.log');

@@ -59,6 +59,7 @@ int main(int argc, char **argv) {
   }
   atlas_vmstat_read(&v1);
   atlas_report("this process", "self_", &v0, &v1);
+  atlas_swap_report(&v1); /* while its pages are still out there */
   printf("memhog: %s\n", bad ? "MEMORY CORRUPTED" : "every word verified");
   return bad ? 1 : 0;
 }

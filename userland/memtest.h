@@ -63,7 +63,7 @@ static inline unsigned xorshift(unsigned *state) {
 
 /* Counters of /proc/vmstat that the "atlas:" lines show when present. */
 static const char *const atlas_counters[] = {
-    "minor_faults", "major_faults", "zero_fill_faults", "swap_ins", "swap_outs", "evictions",
+    "minor_faults", "major_faults", "zero_fill_faults", "swap_ins", "swap_outs", "evictions", "rescues",
 };
 
 /* Prints "atlas: WHAT: name +delta ..." for the counters (prefix "self_" or
@@ -81,5 +81,21 @@ static inline void atlas_report(const char *what, const char *prefix, const stru
       n += snprintf(line + n, sizeof line - n, " %s %+ld", atlas_counters[i], b - a);
   }
   printf("%s\n", line);
+}
+
+/* Prints "atlas: swap areas: hdb 512 of 512 slots used, ..." for the swap
+ * areas the kernel reports (swap_hdX_slots, swap_hdX_used), if any. */
+static inline void atlas_swap_report(const struct atlas_vmstat *v) {
+  char line[256];
+  int n = snprintf(line, sizeof line, "atlas: swap areas:"), areas = 0;
+  for (char d = 'b'; d <= 'd'; d++) {
+    char slots[24], used[24];
+    snprintf(slots, sizeof slots, "swap_hd%c_slots", d);
+    snprintf(used, sizeof used, "swap_hd%c_used", d);
+    long s = atlas_vmstat_get(v, slots), u = atlas_vmstat_get(v, used);
+    if (s > 0 && n < (int)sizeof line)
+      n += snprintf(line + n, sizeof line - n, "%s hd%c %ld of %ld slots used", areas++ ? "," : "", d, u, s);
+  }
+  if (areas) printf("%s\n", line);
 }
 #endif

@@ -1,11 +1,14 @@
-/* multiprog N [SIZE] [PASSES]: N memory-hungry processes at once. Forks N
- * children; child i maps SIZE (default 1M) of anonymous memory, fills it
- * with its own pattern, then sweeps it PASSES times (default 4), checking
- * every word, and exits 0 if all were right. The parent waits for them all
- * and reports each in order. Run for N = 1..8 on Atlas with little RAM, the
- * "atlas:" line shows the faults, and the CPU utilisation when the kernel
- * counts busy/idle time (Denning's thrashing curve: utilisation rises with N,
- * then collapses). */
+/* multiprog N [SIZE] [PASSES]: N memory-hungry processes at once. Process
+ * i (1..N) maps SIZE (default 1M) of anonymous memory, fills it with its
+ * own pattern (seed i), then sweeps it PASSES times (default 4), checking
+ * every word, and prints its checksum: the same as on any OS when no page
+ * was lost. The processes are a chain (the parent forks process N, which
+ * forks N-1 before its work, and so on), and each prints its line after the
+ * one it forked has ended, so the lines come in the order 1..N whatever the
+ * scheduling. Run for N = 1..8 on Atlas with little RAM, the "atlas:" lines
+ * show the faults, and the CPU utilisation when the kernel counts busy and
+ * idle time (Denning's thrashing curve: utilisation rises with N, then
+ * collapses). */
 #include "memtest.h"
 #include <errno.h>
 #include <string.h>
@@ -15,17 +18,37 @@
 
 #define MAXPROCS 64
 
-static int child(unsigned seed, unsigned long size, int passes) {
+/* Process i's memory test: 0 if every word was right, 1 if not, 3 if it
+ * could not map its memory; *sum is the last pass's checksum. */
+static int test_memory(unsigned seed, unsigned long size, int passes, unsigned *sum) {
   unsigned pages = size / PAGE;
   unsigned char *mem = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return 3;
   for (unsigned p = 0; p < pages; p++) fill_page((unsigned *)(mem + (unsigned long)p * PAGE), seed, p);
   unsigned long bad = 0;
   for (int pass = 0; pass < passes; pass++) {
-    unsigned sum = 0;
-    for (unsigned p = 0; p < pages; p++) bad += check_page((unsigned *)(mem + (unsigned long)p * PAGE), seed, p, &sum);
+    *sum = 0;
+    for (unsigned p = 0; p < pages; p++) bad += check_page((unsigned *)(mem + (unsigned long)p * PAGE), seed, p, sum);
   }
   return bad ? 1 : 0;
+}
+
+/* Process i: forks process i-1, tests its memory, waits for i-1 and prints
+ * its line. Returns how many of processes 1..i verified their memory. */
+static int process(int i, unsigned long size, int passes) {
+  int pid = 0, below = 0, st;
+  if (i > 1 && (pid = fork()) == 0) _exit(process(i - 1, size, passes));
+  if (pid < 0) printf("multiprog: process %d: cannot fork process %d: %s\n", i, i - 1, strerror(errno));
+  unsigned sum = 0;
+  int r = test_memory(i, size, passes, &sum);
+  if (pid > 0 && waitpid(pid, &st, 0) == pid) {
+    if (WIFSIGNALED(st)) printf("multiprog: process %d: killed by signal %d\n", i - 1, WTERMSIG(st));
+    else below = WEXITSTATUS(st);
+  }
+  if (r == 0) printf("multiprog: process %d: checksum 0x%08x, every word verified\n", i, sum);
+  else if (r == 3) printf("multiprog: process %d: could not map its memory\n", i);
+  else printf("multiprog: process %d: checksum 0x%08x, MEMORY CORRUPTED\n", i, sum);
+  return below + (r == 0);
 }
 
 int main(int argc, char **argv) {
@@ -36,36 +59,18 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: multiprog N [SIZE] [PASSES]   (N: 1..%d; SIZE: bytes, or with K, M, G)\n", MAXPROCS);
     return 2;
   }
-  printf("multiprog: %d processes of %lu KiB each, %d passes\n", n, size / 1024, passes);
+  printf("multiprog: %d process%s of %lu KiB each, %d pass%s\n", n, n == 1 ? "" : "es", size / 1024, passes,
+         passes == 1 ? "" : "es");
   struct atlas_vmstat v0, v1;
   atlas_vmstat_read(&v0);
-  int pids[MAXPROCS], status[MAXPROCS];
-  for (int i = 0; i < n; i++) {
-    pids[i] = fork();
-    if (pids[i] < 0) {
-      printf("multiprog: fork %d: %s\n", i + 1, strerror(errno));
-      n = i;
-      break;
-    }
-    if (pids[i] == 0) _exit(child(i + 1, size, passes));
+  int ok = 0, st, pid = fork();
+  if (pid == 0) _exit(process(n, size, passes));
+  if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+    perror("multiprog: fork/wait");
+    return 1;
   }
-  for (int done = 0; done < n; done++) {
-    int st, pid = wait(&st);
-    if (pid < 0) {
-      perror("multiprog: wait");
-      return 1;
-    }
-    for (int i = 0; i < n; i++)
-      if (pids[i] == pid) status[i] = st;
-  }
-  int ok = 0;
-  for (int i = 0; i < n; i++) {
-    int st = status[i];
-    if (WIFSIGNALED(st)) printf("multiprog: process %d: killed by signal %d\n", i + 1, WTERMSIG(st));
-    else if (WEXITSTATUS(st) == 0) printf("multiprog: process %d: every word verified\n", i + 1), ok++;
-    else if (WEXITSTATUS(st) == 3) printf("multiprog: process %d: could not map its memory\n", i + 1);
-    else printf("multiprog: process %d: MEMORY CORRUPTED\n", i + 1);
-  }
+  if (WIFSIGNALED(st)) printf("multiprog: process %d: killed by signal %d\n", n, WTERMSIG(st));
+  else ok = WEXITSTATUS(st);
   if (atlas_vmstat_read(&v1) == 0 && v0.count) {
     atlas_report("all processes", "", &v0, &v1);
     long busy = atlas_vmstat_get(&v1, "ticks_busy") - atlas_vmstat_get(&v0, "ticks_busy");

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,8 +12,9 @@
 enum {
   SYS_exit = 1, SYS_fork = 2, SYS_read = 3, SYS_write = 4, SYS_open = 5,
   SYS_close = 6, SYS_waitpid = 7, SYS_execve = 11, SYS_getpid = 20,
-  SYS_kill = 37, SYS_brk = 45, SYS_munmap = 91, SYS_nanosleep = 162,
-  SYS_mmap2 = 192,
+  SYS_kill = 37, SYS_brk = 45, SYS_setrlimit = 75, SYS_munmap = 91,
+  SYS_mlockall = 152, SYS_munlockall = 153, SYS_nanosleep = 162,
+  SYS_ugetrlimit = 191, SYS_mmap2 = 192,
 };
 
 int errno;
@@ -57,6 +59,11 @@ pid_t getpid(void) { return S0(SYS_getpid); }
 int kill(pid_t pid, int sig) { return ret(S2(SYS_kill, pid, sig)); }
 int nanosleep(const struct timespec *req, struct timespec *rem) { return ret(S2(SYS_nanosleep, req, rem)); }
 int munmap(void *addr, size_t len) { return ret(S2(SYS_munmap, addr, len)); }
+int mlockall(int flags) { return ret(S1(SYS_mlockall, flags)); }
+int munlockall(void) { return ret(S0(SYS_munlockall)); }
+/* ugetrlimit: the old getrlimit (76) clips RLIM_INFINITY to 0x7fffffff. */
+int getrlimit(int resource, struct rlimit *rlim) { return ret(S2(SYS_ugetrlimit, resource, rlim)); }
+int setrlimit(int resource, const struct rlimit *rlim) { return ret(S2(SYS_setrlimit, resource, rlim)); }
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset) {
   if (offset & 4095) {

@@ -4,3 +4,8 @@ echo sh: running /etc/demo.sh
 hello
 echo programs take arguments: one two three
 stackgrow 16
+# Swapping: `npm start` boots with 4 MiB of RAM and a swap area on hdb, so
+# most of memhog's 6 MiB goes out to the disk and comes back intact (the
+# vmstat after this script shows the swap_outs and swap_ins).
+echo swapping: 6 MiB of memory on a machine with 4 MiB of RAM
+memhog 6M random

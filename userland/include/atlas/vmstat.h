@@ -36,12 +36,21 @@
  *   frames_total      physical frames the allocator manages
  *   frames_free       of those, frames free now
  *
- * Proposed for swapping (the programs print them when present, and work
- * without them): swap_ins, swap_outs, evictions (pages and their self_
- * versions), and ticks_busy, ticks_idle, ticks_iowait (global: timer ticks
- * of virtual time the CPU spent running something, idle with no I/O in
- * flight, idle waiting for a disk), from which multiprog prints the CPU
- * utilisation.
+ * Swapping (issue 6) adds, globally and with self_ versions:
+ *   swap_ins          pages read back from a swap area
+ *   swap_outs         pages written to a swap area
+ *   evictions         resident pages taken away from a process
+ *   rescues           faults on a page stolen but whose frame was not yet
+ *                     reused: the frame is taken back without disk I/O
+ * and global only: precleaned (dirty pages written out early by the page
+ * daemon), readahead_read and readahead_used (pages read ahead, and of
+ * those the ones a fault later found), free_queue (frames in the page
+ * daemon's free queue), kswapd_wakeups, oom_kills, pages_resident_peak,
+ * ticks_busy, ticks_idle, ticks_iowait (timer ticks of virtual time the CPU
+ * spent running something, idle with no I/O in flight, idle waiting for a
+ * disk: multiprog prints the CPU utilisation from them), and per swap area
+ * swap_hdX_slots, swap_hdX_used, ... (X = b, c, d: its size and the slots
+ * in use, in pages). vmstat prints whatever counters the file has.
  *
  * The whole file is at most ATLAS_VMSTAT_MAX bytes and one read(2) of that
  * size returns it all. Linux also has a /proc/vmstat, in another format
@@ -54,7 +63,7 @@
 #define ATLAS_VMSTAT_PATH  "/proc/vmstat"
 #define ATLAS_VMSTAT_MAGIC "atlas-vmstat 1"
 #define ATLAS_VMSTAT_MAX   4096
-#define ATLAS_VMSTAT_NAMES 64
+#define ATLAS_VMSTAT_NAMES 128
 
 struct atlas_vmstat {
   int count;

@@ -14,4 +14,10 @@
 /* mmap2 (192): the offset is in 4096-byte pages. */
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
 int munmap(void *addr, size_t len);
+/* mlockall (152): lock the pages mapped now (MCL_CURRENT) and/or those
+ * mapped later (MCL_FUTURE) in memory; munlockall (153) undoes it. */
+#define MCL_CURRENT 1
+#define MCL_FUTURE  2
+int mlockall(int flags);
+int munlockall(void);
 #endif
