@@ -33,7 +33,9 @@ import {
   countHits, countMisses, countWalks, countAccessedDirty, countFullFlushes, countPageFlushes, countEvictions, countPageFaults,
 } from "./tlb";
 import { NO_ERROR_CODE, PF, raise, setPendingFault } from "./exceptions";
-import { rewindPageFault, clearImplicitSupervisor } from "./restart";
+import { rewindPageFault, clearImplicitSupervisor, accessModeChanged } from "./restart";
+import { setRecording, flushReferences } from "./refs";
+import { invalidateFetch } from "./decode";
 import { setSegmentCache as setCache, loadSegment as loadSelector, checkSegmentAccess } from "./segments";
 import {
   pendingVector as vector, pendingErrorCode as errorCode, clearPending as clear,
@@ -318,3 +320,16 @@ export function tlbCounter(which: i32): f64 {
   }
 }
 export function resetTlbCounters(): void { resetCounters(); }
+
+// ---- the page reference string (refs.ts) ----
+
+// Turns recording on or off. The fast tables are re-selected (user accesses
+// bypass them while recording) and the fetch window is dropped, so the code
+// page EIP is on is recorded by the next fetch.
+export function recordReferences(on: bool): void {
+  setRecording(on);
+  accessModeChanged();
+  invalidateFetch();
+}
+// Hands the references still buffered to the host (env.drainReferences).
+export function drainReferences(): void { flushReferences(); }

@@ -25,6 +25,7 @@ import {
 } from "./tlb";
 import { recordPageFault } from "./restart";
 import { pageFaultPending } from "./state";
+import { recording, recordReference } from "./refs";
 
 export const PTE_PRESENT: u32 = 1, PTE_WRITABLE: u32 = 2, PTE_USER: u32 = 4, PTE_ACCESSED: u32 = 0x20,
   PTE_DIRTY: u32 = 0x40, PDE_LARGE: u32 = 0x80, PTE_GLOBAL: u32 = 0x100;
@@ -56,10 +57,22 @@ export const FAULT_SINK: u32 = 0xFFFFF000;
   return (write ? PF_WRITE : 0) | (user ? PF_USER : 0);
 }
 
+// User pages lie below this linear address (the Atlas kernel's higher half
+// starts there); only they go into a recorded reference string.
+const USER_LIMIT: u32 = 0xC0000000;
+
 // The translation of `linear` for an access that missed the fast tables:
 // the TLB, else a walk. A fault is recorded (restart.ts) and the access
-// goes to FAULT_SINK.
+// goes to FAULT_SINK. While the reference string is being recorded
+// (refs.ts), every user-mode access comes here and the successful ones are
+// recorded.
 export function translateSlow(linear: u32, access: i32, user: bool): u32 {
+  const physical = lookupOrWalk(linear, access, user);
+  if (recording && user && linear < USER_LIMIT && !pageFaultPending) recordReference(linear);
+  return physical;
+}
+
+@inline function lookupOrWalk(linear: u32, access: i32, user: bool): u32 {
   if (pageFaultPending) return FAULT_SINK | (linear & 0xFFF);
   const write = access == ACCESS_WRITE;
   const small = access == ACCESS_FETCH ? TLB_CODE_4K : TLB_DATA_4K;

@@ -23,6 +23,8 @@
 // are in the data TLB and allow that access, and it loses them whenever the
 // TLB does, so it changes nothing the guest can see.
 
+import { recording } from "./refs";
+
 export const TLB_CODE_4K = 0, TLB_CODE_4M = 1, TLB_DATA_4K = 2, TLB_DATA_4M = 3;
 const TLB_COUNT = 4;
 
@@ -185,10 +187,11 @@ export const FAST_WRITE: usize = TABLE_BYTES;
 // The read table for the current kind of access (the write table follows it).
 export let fastBase: usize = FAST;
 
-// Called whenever the CPL, an implicit supervisor access, or a pending
-// page fault changes which table applies.
+// Called whenever the CPL, an implicit supervisor access, a pending page
+// fault, or the recording of references (refs.ts: every user access must
+// reach the slow path to be recorded) changes which table applies.
 export function selectFastTables(user: bool, voided: bool): void {
-  fastBase = voided ? FAST_VOID : FAST + (user ? FAST_USER : 0);
+  fastBase = voided || (user && recording) ? FAST_VOID : FAST + (user ? FAST_USER : 0);
 }
 
 @inline function fastSlot(table: usize, linear: u32): usize {

@@ -92,7 +92,16 @@ interface CoreExports {
   tlbEntryFlags(tlb: number, index: number): number;
   tlbCounter(which: number): number;
   resetTlbCounters(): void;
+  recordReferences(on: boolean): void;
+  drainReferences(): void;
 }
+
+/**
+ * Receives recorded page references as they are drained from the core: a
+ * view of (page directory, virtual page number) u32 pairs, valid only
+ * during the call.
+ */
+export type ReferenceSink = (pairs: Uint32Array) => void;
 
 /** The four TLBs, in the core's order. */
 export const TLB_NAMES = ['code-4k', 'code-4m', 'data-4k', 'data-4m'] as const;
@@ -209,6 +218,25 @@ export class Cpu {
   }
 
   private readonly deliverThroughIdt: boolean;
+  private referenceSink: ReferenceSink | undefined;
+  private get wasmMemory(): WebAssembly.Memory { return this.core.memory; }
+
+  /**
+   * Records the page reference string (emulator/core/refs.ts): every
+   * user-mode access below 0xC0000000 as (CR3, virtual page), consecutive
+   * repeats left out. `sink` receives them whenever the core's buffer fills,
+   * and at flushReferences(); undefined stops recording. While recording,
+   * user accesses bypass the fast tables (slower, same guest behaviour).
+   */
+  recordReferences(sink: ReferenceSink | undefined): void {
+    if (!sink) this.flushReferences();
+    this.referenceSink = sink;
+    this.core.recordReferences(sink !== undefined);
+  }
+
+  /** Hands the references the core still buffers to the sink (at the end of a run). */
+  flushReferences(): void { this.core.drainReferences(); }
+
   get cpl(): number { return this.core.getCpl(); }
   /** The INTR input from the interrupt controller. */
   setInterruptLine(level: boolean): void { this.core.setInterruptLine(level); }
@@ -237,6 +265,8 @@ export class Cpu {
           cpu!.ports.portInBlock?.(port, size as 1 | 2 | 4, count, address >>> 0) ?? 0,
         portOutBlock: (port: number, size: number, count: number, address: number) =>
           cpu!.ports.portOutBlock?.(port, size as 1 | 2 | 4, count, address >>> 0) ?? 0,
+        drainReferences: (pointer: number, count: number) =>
+          cpu!.referenceSink?.(new Uint32Array(cpu!.wasmMemory.buffer, pointer >>> 0, count * 2)),
         acknowledgeInterrupt: () => {
           if (!opts.acknowledgeInterrupt) throw new Error('interrupt delivered with no interrupt controller');
           return opts.acknowledgeInterrupt();
