@@ -23,7 +23,9 @@
 // Each run is deterministic (virtual time depends only on the instructions
 // retired), so every run of a workload retires the same instructions.
 
-import { DiskImage, Machine, type MachineResult } from './machine.js';
+import { DEFAULT_DISK_LATENCY_NS, DiskImage, Machine, type MachineResult } from './machine.js';
+import { programCommandLine, runAtlas } from './atlasrun.js';
+import { counter } from './kstats.js';
 import { Collector } from './output.js';
 import { enterMultiboot, loadMultiboot } from './multiboot.js';
 
@@ -218,5 +220,42 @@ export async function runAtlasExec(images: AtlasImages, ramBytes: number, transl
     rounds,
     instructionsPerRound: (long.result.instructions - short.result.instructions) / rounds,
     roundTripsPerSecond: rounds / (long.hostSeconds - short.hostSeconds),
+  };
+}
+
+// - swap: `memhog 12M random` on 4 MiB of RAM with the swap disk on hdb
+//   (disk-images/swap.img) and the default 2 ms disk latency: a working set
+//   three times the memory, touched in random page order, so nearly every
+//   page is swapped out and back in. The kernel's counters (kstats.ts) give
+//   the major faults; host time / major faults is what one costs the
+//   emulator, kernel path, disk and all.
+
+export const SWAP_WORKLOAD = { program: '/bin/memhog', args: ['12M', 'random'], ramBytes: 4 * MiB } as const;
+
+export interface AtlasSwapRun {
+  instructions: number;
+  virtualMs: number;
+  hostSeconds: number;
+  /** undefined: the kernel exports no counters. */
+  majorFaults?: number;
+}
+
+export async function runAtlasSwap(images: AtlasImages & { swapImage: Uint8Array }, translate?: boolean): Promise<AtlasSwapRun> {
+  const { program, args, ramBytes } = SWAP_WORKLOAD;
+  const run = await runAtlas({
+    ...images,
+    ramBytes,
+    cmdline: programCommandLine(program, [...args], [], true),
+    diskLatencyNs: DEFAULT_DISK_LATENCY_NS,
+    translate,
+  });
+  if (run.result.reason !== 'exit' || run.result.exitStatus !== 0) {
+    throw new Error(`${program} ${args.join(' ')} failed on the Atlas kernel (${run.result.message ?? `exit status ${run.result.exitStatus}`})`);
+  }
+  return {
+    instructions: run.result.instructions,
+    virtualMs: run.result.virtualNs / 1e6,
+    hostSeconds: run.hostMs / 1000,
+    majorFaults: counter(run.counters, 'major_faults'),
   };
 }

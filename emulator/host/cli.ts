@@ -3,20 +3,31 @@
 // Every failure (bad option, missing file, bad ELF, guest fault) ends with one
 // line on stderr, `atlas386: ...`, and exit status 1; never a stack trace.
 
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { runBareMetal, type BareMetalResult } from './baremetal.js';
 import { Collector, stdoutSink } from './output.js';
-import { MACHINE_WORKLOADS, machineWorkloadKernel, runAtlasBoot, runAtlasExec, runMachineWorkload, type MachineWorkload } from './bench.js';
+import {
+  MACHINE_WORKLOADS, machineWorkloadKernel, runAtlasBoot, runAtlasExec, runAtlasSwap, runMachineWorkload, SWAP_WORKLOAD,
+  type AtlasImages, type AtlasSwapRun, type MachineWorkload,
+} from './bench.js';
 import { packageRoot } from './cpu.js';
 import { checkDiskImage, DiskImage, Machine, parseMemorySize } from './machine.js';
 import { enterMultiboot, loadMultiboot, BOOT_DEVICE_HDA } from './multiboot.js';
 import { ustarNames } from './ustar.js';
 import { applyTlbGeometry, formatMmuStats, parseTlbSpec, TLB_SPEC_HELP } from './mmu.js';
 import type { TlbGeometry, TlbName } from './cpu.js';
+import { DEFAULT_SWAP_WORD, END_OF_INPUT, hasSwapWord, parseKernelArgs, programCommandLine, withKernelWords } from './atlasrun.js';
+import { formatKernelCounters, readKernelCounters } from './kstats.js';
+import { ReferenceFileWriter } from './refs.js';
+import { compareAtSize, defaultSizes, faultPoints, formatCompareTable, parsePolicies, parseSizes, POLICIES, type SizeResult } from './compare.js';
+import { renderFaultChart } from './plot.js';
 
 const DEFAULT_RAM_MIB = 32;
+const MiB = 1024 * 1024;
+/** `boot` of the Atlas kernel (what `npm start` runs): small enough that the demo swaps. */
+const ATLAS_BOOT_RAM_BYTES = 4 * MiB;
 const MAX_RAM_MIB = 3072;
 /** Default guard against runaway guests: about a minute or two at current speeds. */
 const DEFAULT_MAX_INSTRUCTIONS = 10_000_000_000;
@@ -242,15 +253,50 @@ async function bench(opts: { runs: number; ram: number; translate: boolean }): P
     `exec-and-exit round trip (fork, execve, exit, waitpid): ${fmtInt(Math.round(exec.instructionsPerRound))} instructions each, ` +
       `median ${fmtInt(Math.round(median(rates)))} per host second (min ${fmtInt(Math.round(Math.min(...rates)))}, max ${fmtInt(Math.round(Math.max(...rates)))})`,
   );
+  await benchSwap({ ...images, swapImage: readArtifact(...DEFAULT_SWAP_IMAGE) }, opts.runs, opts.translate);
   if (pagingIgnored) {
     console.log('note: paging is not in effect in this core (CR0.PG set, linear = physical): the paging workloads ran identity-mapped without a TLB');
   }
 }
 
+/**
+ * The bench's swap line (emulator/host/bench.ts runAtlasSwap): wall time,
+ * MIPS, major faults and host time per major fault. A kernel that cannot
+ * run it gets one line saying so, and the rest of the bench stands.
+ */
+async function benchSwap(images: AtlasImages & { swapImage: Uint8Array }, runs: number, translate: boolean): Promise<void> {
+  const { program, args, ramBytes } = SWAP_WORKLOAD;
+  const what = `${basename(program)} ${args.join(' ')} on ${ramBytes / MiB} MiB, swap on hdb, 2 ms disk latency`;
+  const seconds: number[] = [];
+  let run: AtlasSwapRun | undefined;
+  try {
+    for (let i = 0; i < runs; i++) {
+      const r = await runAtlasSwap(images, translate);
+      if (run && r.instructions !== run.instructions) {
+        throw new Error(`instruction count changed between runs (${run.instructions}, then ${r.instructions})`);
+      }
+      run = r;
+      seconds.push(r.hostSeconds);
+    }
+  } catch (err) {
+    console.log(`swap (${what}): failed: ${(err as Error).message}`);
+    return;
+  }
+  const wall = median(seconds);
+  const faults = run!.majorFaults;
+  const perFault = faults ? `${fmtInt(faults)} major faults, ${fmtInt(Math.round((wall * 1e6) / faults))} µs of host time per major fault` : 'major faults not counted (the kernel exports no counters)';
+  console.log(
+    `swap (${what}): ${fmtInt(run!.instructions)} instructions, ${run!.virtualMs.toFixed(1)} ms of virtual time, ` +
+      `median ${wall.toFixed(2)} s of host time (min ${Math.min(...seconds).toFixed(2)}, max ${Math.max(...seconds).toFixed(2)}), ` +
+      `${(run!.instructions / wall / 1e6).toFixed(1)} MIPS; ${perFault}`,
+  );
+}
+
 interface BootOptions {
   kernel?: string;
   cmdline?: string;
-  mem: number;
+  /** Default: 4 MiB for the Atlas kernel's `boot`, 32 MiB otherwise (`run` passes its own). */
+  mem?: number;
   hda?: string;
   hdb?: string;
   hdc?: string;
@@ -264,6 +310,8 @@ interface BootOptions {
   tlb?: Partial<Record<TlbName, TlbGeometry>>;
   translate: boolean;
   debug?: boolean;
+  /** --record-refs: the page reference string goes to this file (emulator/host/refs.ts). */
+  recordRefs?: string;
 }
 
 /** A raw disk image: read whole; with --persist, written back sector by sector to the file. */
@@ -302,9 +350,10 @@ async function readStdinToEnd(): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-/** The Atlas kernel and its root image, as `npm run build` leaves them. */
+/** The Atlas kernel, its root image and its swap disk, as `npm run build` leaves them. */
 const DEFAULT_KERNEL = ['build', 'kernel', 'kernel.elf'];
 const DEFAULT_ROOT_IMAGE = ['disk-images', 'root.img'];
+const DEFAULT_SWAP_IMAGE = ['disk-images', 'swap.img'];
 
 /** The path of a built artifact; names the build command when it is missing. */
 function artifactPath(...parts: string[]): string {
@@ -313,9 +362,6 @@ function artifactPath(...parts: string[]): string {
   return file;
 }
 
-/** Ctrl-D: the Atlas console's end of file (kernel/console.c). */
-const END_OF_INPUT = 0x04;
-
 async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
   const interactive = process.stdin.isTTY === true;
   // No --kernel: the Atlas kernel, with its root filesystem on hda unless
@@ -323,9 +369,14 @@ async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
   // person at a terminal, and piped input ends with Ctrl-D, its end of file.
   const atlas = atlasKernel || opts.kernel === undefined;
   const kernelFile = opts.kernel ?? artifactPath(...DEFAULT_KERNEL);
+  const ramBytes = opts.mem ?? (atlas ? ATLAS_BOOT_RAM_BYTES : DEFAULT_RAM_MIB * MiB);
   if (atlas) {
     if (opts.hda === undefined) opts.hda = artifactPath(...DEFAULT_ROOT_IMAGE);
-    if (interactive) opts.cmdline = [opts.cmdline, 'tty'].filter(Boolean).join(' ');
+    // The swap disk (hdb unless another is given) and its swap area.
+    if (opts.hdb === undefined) opts.hdb = artifactPath(...DEFAULT_SWAP_IMAGE);
+    const words = hasSwapWord(opts.cmdline) ? [] : [DEFAULT_SWAP_WORD];
+    if (interactive) words.push('tty');
+    opts.cmdline = withKernelWords(opts.cmdline, words);
   }
   const kernel = readInput(kernelFile);
   const modules = opts.module.map((file) => ({ name: basename(file), data: readInput(file) }));
@@ -335,7 +386,7 @@ async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
     let input = interactive ? new Uint8Array(0) : await readStdinToEnd();
     if (atlas && !interactive) input = Uint8Array.from([...input, END_OF_INPUT]);
     const machine = await Machine.create({
-      ramBytes: opts.mem,
+      ramBytes,
       output: stdoutSink,
       input,
       disks,
@@ -358,11 +409,17 @@ async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
     if (opts.verbose) {
       process.stderr.write(
         `atlas386: kernel ${kernelFile} at ${hexAddr(boot.kernelStart)}..${hexAddr(boot.kernelEnd - 1)}, entry ${hexAddr(boot.entry)}, ` +
-          `boot information at ${hexAddr(boot.infoAddress)}, ${modules.length} module(s), ${opts.mem / 1024 / 1024} MiB RAM\n`,
+          `boot information at ${hexAddr(boot.infoAddress)}, ${modules.length} module(s), ${ramBytes / MiB} MiB RAM\n`,
       );
+    }
+    const refs = opts.recordRefs === undefined ? undefined : new ReferenceFileWriter(opts.recordRefs);
+    if (refs) {
+      cleanups.push(() => refs.close());
+      machine.cpu.recordReferences(refs.sink);
     }
     if (interactive) cleanups.push(attachTerminal(machine));
     const r = await machine.run({ maxInstructions: opts.maxInstructions, realtime: interactive });
+    machine.cpu.recordReferences(undefined); // drains what the core still holds
     if (opts.verbose) {
       process.stderr.write(
         `atlas386: ${fmtInt(r.instructions)} instructions, ${(r.virtualNs / 1e6).toFixed(3)} ms of virtual time, ` +
@@ -373,7 +430,9 @@ async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
       const lines = [
         `${fmtInt(r.instructions)} instructions, ${(r.virtualNs / 1e6).toFixed(3)} ms of virtual time, ${r.trace.interrupts} interrupts`,
         ...formatMmuStats(machine.cpu),
+        ...formatKernelCounters(readKernelCounters(kernel, machine.ram) ?? []),
       ];
+      if (refs) lines.push(`${fmtInt(refs.count)} page references recorded in ${refs.path}`);
       for (const line of lines) process.stderr.write(`atlas386: ${line}\n`);
     }
     if (r.reason !== 'exit') throw new Error(r.message ?? r.reason);
@@ -384,13 +443,11 @@ async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
 }
 
 /**
- * `atlas386 run PROGRAM [ARGS...]`: boots the Atlas kernel with its root
- * image and runs one program instead of the demo: the kernel command line
- * `quiet init=/bin/PROGRAM -- ARGS...` makes it the first process, with no
- * boot lines, and the kernel powers off with its exit status (128 + the
- * signal if one killed it).
+ * The path of `/bin/NAME` (or NAME itself when it is a path), checked: it is
+ * in the root image, and it and its arguments are words the kernel command
+ * line can carry.
  */
-async function runProgram(name: string, args: string[], opts: Omit<BootOptions, 'kernel' | 'cmdline'>): Promise<void> {
+function programPath(name: string, args: string[]): string {
   const path = name.includes('/') ? name : `/bin/${name}`;
   for (const word of [path, ...args]) {
     if (word === '' || /\s/.test(word)) throw new Error(`program arguments cannot be empty or contain spaces (the kernel command line separates them): ${JSON.stringify(word)}`);
@@ -405,7 +462,86 @@ async function runProgram(name: string, args: string[], opts: Omit<BootOptions, 
   if (!names.includes(path.replace(/^\/+/, ''))) {
     throw new Error(`no program ${path} in the root image (${relative(process.cwd(), image) || image}); it has ${names.filter((n) => n.startsWith('bin/') && n !== 'bin/').map((n) => n.slice(4)).join(', ')}`);
   }
-  await boot({ ...opts, hda: image, cmdline: ['quiet', `init=${path}`, '--', ...args].join(' ') }, true);
+  return path;
+}
+
+interface RunCommandOptions extends Omit<BootOptions, 'kernel' | 'cmdline'> {
+  /** --kernel-args: more kernel words, before init=. */
+  kernelArgs?: string;
+}
+
+/**
+ * `atlas386 run PROGRAM [ARGS...]`: boots the Atlas kernel with its root
+ * image and swap disk and runs one program instead of the demo: the kernel
+ * command line `quiet [WORDS] swap=hdb:10 init=/bin/PROGRAM -- ARGS...`
+ * makes it the first process, with no boot lines, and the kernel powers
+ * off with its exit status (128 + the signal if one killed it).
+ */
+async function runProgram(name: string, args: string[], opts: RunCommandOptions): Promise<void> {
+  const path = programPath(name, args);
+  const { kernelArgs, ...bootOptions } = opts;
+  const cmdline = programCommandLine(path, args, parseKernelArgs(kernelArgs), false); // boot() adds the swap area
+  await boot({ ...bootOptions, hda: artifactPath(...DEFAULT_ROOT_IMAGE), cmdline }, true);
+}
+
+interface CompareCommandOptions {
+  policies: string;
+  mem: number;
+  sizes?: string;
+  plot?: string;
+  kernelArgs?: string;
+  frames?: number;
+  diskLatency?: number;
+  maxInstructions?: number;
+  verbose?: boolean;
+  translate: boolean;
+}
+
+/**
+ * `atlas386 compare PROGRAM [ARGS...]`: the program under each policy (see
+ * compare.ts), the table for --mem, and with --plot the faults of every
+ * policy and OPT against memory size.
+ */
+async function compareCommand(name: string, args: string[], opts: CompareCommandOptions): Promise<void> {
+  const policies = parsePolicies(opts.policies);
+  const sizes = opts.plot === undefined ? [] : opts.sizes !== undefined ? parseSizes(opts.sizes) : defaultSizes(opts.mem);
+  if (opts.sizes !== undefined && opts.plot === undefined) throw new Error('--sizes goes with --plot (the sizes of the plot)');
+  if (opts.plot !== undefined && !opts.plot.endsWith('.svg')) throw new Error(`--plot ${opts.plot}: the plot is an SVG file (FILE.svg)`);
+  const kernelWords = parseKernelArgs(opts.kernelArgs);
+  if (kernelWords.some((w) => w.startsWith('policy='))) throw new Error('--kernel-args: compare sets policy= itself (use --policies)');
+  const path = programPath(name, args);
+  const images = {
+    kernel: readArtifact(...DEFAULT_KERNEL),
+    rootImage: readArtifact(...DEFAULT_ROOT_IMAGE),
+    swapImage: readArtifact(...DEFAULT_SWAP_IMAGE),
+  };
+  const compareOptions = {
+    policies,
+    kernelWords,
+    frames: opts.frames,
+    diskLatencyNs: opts.diskLatency === undefined ? undefined : opts.diskLatency * 1000,
+    translate: opts.translate,
+    maxInstructions: opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS,
+    onOutput: opts.verbose
+      ? (policy: string, ramBytes: number, output: string) => process.stdout.write(`--- ${policy}, ${ramBytes / MiB} MiB ---\n${output}`)
+      : undefined,
+  };
+  const results = new Map<number, SizeResult>();
+  const resultAt = async (ramBytes: number): Promise<SizeResult> => {
+    let r = results.get(ramBytes);
+    if (!r) results.set(ramBytes, (r = await compareAtSize(images, path, args, ramBytes, compareOptions)));
+    return r;
+  };
+  const main = await resultAt(opts.mem);
+  const program = [path, ...args].join(' ');
+  console.log(`${program} on ${opts.mem / MiB} MiB, swap on hdb (disk-images/swap.img)${kernelWords.length ? `, kernel words: ${kernelWords.join(' ')}` : ''}`);
+  for (const line of formatCompareTable(main)) console.log(line);
+  if (opts.plot === undefined) return;
+  for (const size of sizes) await resultAt(size);
+  const points = faultPoints(sizes.map((size) => results.get(size)!));
+  const svg = await renderFaultChart(points, `${program}: page faults against memory size`);
+  writeFileSync(opts.plot, svg);
+  console.log(`plot: ${opts.plot} (${sizes.map((s) => `${s / MiB}M`).join(', ')})`);
 }
 
 const hexAddr = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
@@ -498,23 +634,47 @@ program
   .description('boot the Atlas kernel and run one program from its root image (/bin/PROGRAM); the exit status is the program\'s')
   .argument('<program>', 'a program in the root image: hello, echo, cat, ... (or a path such as /bin/hello)')
   .argument('[args...]', 'its arguments (no spaces inside one)')
-  .option('--mem <SIZE>', 'RAM: 32M, 1G, 65536K, ... (bare number: MiB)', memoryOption, 32 * 1024 * 1024)
+  .option('--mem <SIZE>', 'RAM: 32M, 1G, 65536K, ... (bare number: MiB)', memoryOption, DEFAULT_RAM_MIB * MiB)
+  .option('--kernel-args <WORDS>', 'more kernel command line words, before init= (e.g. "policy=lru readahead=0")')
+  .option('--hdb <IMG>', 'raw disk image: primary slave (default: disk-images/swap.img, the swap area swap=hdb:10)')
+  .option('--hdc <IMG>', 'raw disk image: secondary master')
+  .option('--hdd <IMG>', 'raw disk image: secondary slave')
+  .option('--disk-latency <US>', 'disk access time in virtual microseconds (default 2000; 0 for none)', latencyOption)
   .option('--max-instructions <N>', 'stop with an error after N instructions', countOption)
   .option('--tlb <SPEC>', TLB_SPEC_HELP, tlbOption)
-  .option('--stats', 'print the run\'s instruction count and the TLB and paging counters on stderr at exit')
+  .option('--record-refs <FILE>', 'record the page reference string (user pages, per page directory) to FILE')
+  .option('--stats', 'print the run\'s instruction count, the TLB and paging counters and the kernel\'s counters on stderr at exit')
   .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')
   .passThroughOptions()
-  .action(guarded((name: string, args: string[], opts: Omit<BootOptions, 'kernel' | 'cmdline' | 'module'>) =>
+  .action(guarded((name: string, args: string[], opts: Omit<RunCommandOptions, 'module'>) =>
     runProgram(name, args, { ...opts, module: [] })));
+
+program
+  .command('compare')
+  .description('run one program under each page replacement policy and compare their faults with Belady\'s OPT')
+  .argument('<program>', 'a program in the root image (memhog, thrash, belady, ...)')
+  .argument('[args...]', 'its arguments (no spaces inside one)')
+  .option('--policies <LIST>', `policies, comma-separated (${POLICIES.join(', ')})`, POLICIES.join(','))
+  .option('--mem <SIZE>', 'RAM of the table\'s runs', memoryOption, 4 * MiB)
+  .option('--plot <FILE.svg>', 'also plot page faults against memory size, per policy and OPT')
+  .option('--sizes <LIST>', 'memory sizes of the plot (default: 0.5, 0.75, 1, 1.5 and 2 times --mem, in whole MiB)')
+  .option('--kernel-args <WORDS>', 'more kernel command line words for every run (not policy=)')
+  .option('--frames <N>', 'frames for OPT (default: the smallest pages_resident_peak counter of the runs)', countOption)
+  .option('--disk-latency <US>', 'disk access time in virtual microseconds (default 2000; 0 for none)', latencyOption)
+  .option('--max-instructions <N>', 'stop with an error after N instructions in any run', countOption)
+  .option('--verbose', 'print each run\'s console output')
+  .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')
+  .passThroughOptions()
+  .action(guarded(compareCommand));
 
 program
   .command('boot')
   .description('boot a Multiboot kernel on the PC (console: COM1 on stdin/stdout; exit: port 0xF4)')
   .option('--kernel <FILE>', 'Multiboot kernel: ELF32, or any file with the a.out kludge (header flag 16); default: the Atlas kernel (build/kernel/kernel.elf) with disk-images/root.img as hda')
   .option('--cmdline <STR>', 'kernel command line (after the kernel\'s name, as GRUB passes it)')
-  .option('--mem <SIZE>', 'RAM: 32M, 1G, 65536K, ... (bare number: MiB)', memoryOption, 32 * 1024 * 1024)
+  .option('--mem <SIZE>', 'RAM: 32M, 1G, 65536K, ... (bare number: MiB; default 32M, 4M for the Atlas kernel so that its demo swaps)', memoryOption)
   .option('--hda <IMG>', 'raw disk image: primary master')
-  .option('--hdb <IMG>', 'raw disk image: primary slave')
+  .option('--hdb <IMG>', 'raw disk image: primary slave (Atlas kernel: default disk-images/swap.img, with swap=hdb:10)')
   .option('--hdc <IMG>', 'raw disk image: secondary master')
   .option('--hdd <IMG>', 'raw disk image: secondary slave')
   .option('--module <FILE>', 'a Multiboot module (repeatable)', collect, [])
@@ -522,7 +682,8 @@ program
   .option('--max-instructions <N>', 'stop with an error after N instructions', countOption)
   .option('--disk-latency <US>', 'disk access time in virtual microseconds (default 2000; 0 for none)', latencyOption)
   .option('--tlb <SPEC>', TLB_SPEC_HELP, tlbOption)
-  .option('--stats', 'print the run\'s instruction count and the TLB and paging counters on stderr at exit')
+  .option('--record-refs <FILE>', 'record the page reference string (user pages, per page directory) to FILE')
+  .option('--stats', 'print the run\'s instruction count, the TLB and paging counters and the kernel\'s counters on stderr at exit')
   .option('--verbose', 'report unclaimed ports, the load addresses and run statistics on stderr')
   .option('--debug', 'use the debug build of the core (dist/core.debug.wasm)')
   .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')

@@ -140,6 +140,12 @@ export function loadElf(bytes: Uint8Array, ram: Uint8Array): LoadedElf {
   return { entry, symbols: readSymbols(bytes, view, shoff, shentsize, shnum), loadStart, loadEnd };
 }
 
+/** The symbol table of an ELF32 i386 executable (name -> value); empty when stripped. Throws, as loadElf does, on a file that is not one. */
+export function elfSymbols(bytes: Uint8Array): Map<string, number> {
+  const { view, shoff, shentsize, shnum } = elfHeader(bytes);
+  return readSymbols(bytes, view, shoff, shentsize, shnum);
+}
+
 function readSymbols(bytes: Uint8Array, view: DataView, shoff: number, shentsize: number, shnum: number): Map<string, number> {
   const symbols = new Map<string, number>();
   if (shoff === 0 || shnum === 0 || shentsize < SHDR_SIZE || shoff + shnum * shentsize > bytes.length) return symbols;
