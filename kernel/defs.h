@@ -54,6 +54,7 @@ void timer_init(void);
 
 /* kalloc.c */
 void kalloc_init(struct multiboot_info *mb);
+const char *cmdline_arg(const char *key);
 void *kalloc(void);
 void kfree(void *page);
 u32 frames_free(void);
@@ -62,6 +63,28 @@ void frame_set(u32 pa, u8 use, u32 owner, u32 va);
 void frame_ref(u32 pa);
 int frame_unref(u32 pa);
 extern u32 phys_top;
+
+/* pageout.c */
+pte_t *frame_pte(u32 fn);
+int frame_referenced(u32 fn);
+int frame_io_done(u32 fn);
+void user_frame_mapped(struct vmspace *vs, u32 va, u32 fn);
+void pte_release(struct vmspace *vs, pte_t e);
+void freeq_forget(u32 fn);
+int reclaim_one(struct vmspace *only);
+int mem_reserve(struct vmspace *vs, u32 n);
+void kswapd_check(void);
+void kswapd_start(void);
+
+/* replace.c */
+u32 policy_victim(struct vmspace *only, int want);
+void replace_init(void);
+
+/* vmstat.c */
+void vmstat_tick(int busy);
+void vmstat_resident(int delta);
+void vmstat_fault(struct vmspace *vs, u32 offset);
+int vmstat_format(char *buf, u32 size);
 
 /* kmalloc.c */
 void *kmalloc(u32 n);
@@ -74,7 +97,7 @@ pde_t *pgdir_new(void);
 void pgdir_free(pde_t *pgdir);
 pte_t *walkpgdir(pde_t *pgdir, u32 va, int create);
 int map_page(pde_t *pgdir, u32 va, u32 pa, u32 perm);
-void unmap_range(pde_t *pgdir, u32 start, u32 end, u32 *freed);
+void unmap_range(pde_t *pgdir, struct vmspace *vs, u32 start, u32 end);
 void switch_uvm(struct proc *p);
 void switch_kvm(void);
 extern pde_t *kpgdir;
@@ -125,6 +148,7 @@ void proc_timer_tick(void);
 int proc_signal(int pid, int sig);
 void proc_check_killed(void);
 int proc_killed(void);
+struct proc *kthread_start(const char *name, void (*fn)(void));
 
 /* vmfault.c */
 int vm_fault(struct vmspace *vs, u32 va, int access, char *why, u32 whylen);
@@ -140,7 +164,8 @@ struct vma *vma_find(struct vmspace *vs, u32 va);
 int vm_munmap(struct vmspace *vs, u32 addr, u32 len);
 u32 vm_mmap(struct vmspace *vs, u32 len, u32 prot, struct inode *ip, u32 off);
 u32 vm_brk(struct vmspace *vs, u32 newbrk);
-int vmstat_format(char *buf, u32 size);
+int vm_mlockall(struct vmspace *vs, u32 flags);
+int vm_munlockall(struct vmspace *vs);
 
 /* exec.c */
 int kexec(const char *path, char **argv, char **envp);

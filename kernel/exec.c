@@ -101,10 +101,9 @@ int kexec(const char *path, char **argv, char **envp) {
     if (r < 0) { vmspace_free(vs); return r; }
 
     struct vmspace *old = p->vs;
-    if (old) {                                  /* a process's fault counts survive execve */
-        vs->st.minflt += old->st.minflt;
-        vs->st.majflt += old->st.majflt;
-        vs->st.zeroflt += old->st.zeroflt;
+    if (old) {                                  /* fault counts and RLIMIT_RSS survive execve */
+        vs->st = old->st;
+        vs->rss_limit = old->rss_limit;
     }
     p->vs = vs;
     switch_uvm(p);

@@ -2,11 +2,19 @@
  * Physical memory: the frame table and the frame allocator.
  *
  * The frame table has one record per physical frame (struct frame): what it
- * is used for, which process owns it and at which virtual address, and a
- * reference count. Swapping will look up a frame's owner here and sharing
- * (copy-on-write) will count references. Free frames are kept on a list
- * threaded through the free pages themselves (through the kernel's direct
- * map), so allocation and freeing are O(1).
+ * is used for, which address space maps it where (the reverse map that
+ * replacement needs to find the PTE of a frame), a reference count, and the
+ * links of the two lists a user frame can be on: the resident list the
+ * replacement policies scan, and the free page queue.
+ *
+ * Free frames come from two places. The free list holds frames with nothing
+ * in them, threaded through the free pages themselves (through the kernel's
+ * direct map). The free page queue holds frames the page daemon stole from
+ * processes: free to take, but their contents are still valid, so a fault
+ * on the page before the frame is reused takes it back without I/O (a
+ * rescue, pageout.c). kalloc takes from the free list first, then the
+ * oldest frame of the queue, and wakes the page daemon when the two run
+ * low.
  *
  * RAM is sized from the Multiboot memory map, or from mem_lower/mem_upper
  * when there is none. Frames below 1 MiB (BIOS areas, the boot information),
@@ -17,12 +25,14 @@
 #include "kalloc.h"
 #include "mmu.h"
 #include "multiboot.h"
+#include "vmstat.h"
 
 struct frame *frames;           /* frames[pa / PGSIZE] */
 u32 nframes;                    /* records in the table: phys_top / PGSIZE */
 u32 phys_top;                   /* end of usable RAM, capped at KMAXPHYS */
 u32 ram_mib;                    /* RAM the machine says it has, in MiB (rounded) */
-static u32 nfree, ntotal;
+static u32 nfree;
+struct framelist resident, freeq;
 static u32 first_free;          /* lowest physical address we may hand out */
 
 struct run { struct run *next; };
@@ -58,7 +68,7 @@ static void free_range(u32 start, u32 end) {
         frames[pa / PGSIZE].use = FRAME_FREE;
         frames[pa / PGSIZE].refcount = 1;
         kfree(P2V(pa));
-        ntotal++;
+        vmc.frames_total++;
     }
 }
 
@@ -90,13 +100,69 @@ void kalloc_init(struct multiboot_info *mb) {
     }
 }
 
+void flist_append(struct framelist *l, u32 fn) {
+    struct frame *f = &frames[fn];
+    f->prev = l->tail;
+    f->next = 0;
+    if (l->tail) frames[l->tail].next = fn;
+    else l->head = fn;
+    l->tail = fn;
+    l->count++;
+}
+
+void flist_remove(struct framelist *l, u32 fn) {
+    struct frame *f = &frames[fn];
+    if (f->prev) frames[f->prev].next = f->next;
+    else l->head = f->next;
+    if (f->next) frames[f->next].prev = f->prev;
+    else l->tail = f->prev;
+    f->prev = f->next = 0;
+    l->count--;
+}
+
+static void count_free(void) {
+    vmc.frames_free = nfree + freeq.count;
+    vmc.free_queue = freeq.count;
+}
+
+/* A stolen frame joins the free page queue (the newest at the tail). */
+void freeq_add(u32 fn) {
+    frames[fn].flags |= F_QUEUED;
+    frames[fn].use = FRAME_FREE;
+    flist_append(&freeq, fn);
+    count_free();
+}
+
+/* A frame leaves the queue: rescued by a fault, or given out by kalloc. */
+void freeq_take(u32 fn) {
+    flist_remove(&freeq, fn);
+    frames[fn].flags &= ~F_QUEUED;
+    count_free();
+}
+
+u32 frames_available(void) { return nfree + freeq.count; }
+
 /* One zero-filled 4 KiB frame (its kernel address), or NULL when memory is out. */
 void *kalloc(void) {
     struct run *r = freelist;
-    if (!r) return NULL;
-    freelist = r->next;
-    nfree--;
+    if (r) {
+        freelist = r->next;
+        nfree--;
+    } else if (freeq.head) {
+        u32 fn = freeq.head;
+        freeq_take(fn);
+        freeq_forget(fn);               /* its old owner must fault it in from disk now */
+        frames[fn].refcount = 1;
+        r = P2V(fn * PGSIZE);
+    } else {
+        return NULL;
+    }
+    count_free();
+    kswapd_check();
     struct frame *f = &frames[V2P(r) / PGSIZE];
+    f->flags = 0;
+    f->vs = NULL;
+    f->swap = 0;
     f->use = FRAME_KERNEL;
     f->refcount = 1;
     f->owner = 0;
@@ -114,13 +180,17 @@ void kfree(void *page) {
     f->refcount = 0;
     f->owner = 0;
     f->va = 0;
+    f->flags = 0;
+    f->vs = NULL;
+    f->swap = 0;
     struct run *r = page;
     r->next = freelist;
     freelist = r;
     nfree++;
+    count_free();
 }
 
-/* Record who uses a frame and how (for statistics now, for swapping later). */
+/* Record who uses a frame and how. */
 void frame_set(u32 pa, u8 use, u32 owner, u32 va) {
     struct frame *f = &frames[pa / PGSIZE];
     f->use = use;
@@ -139,8 +209,8 @@ int frame_unref(u32 pa) {
     return 1;
 }
 
-u32 frames_free(void) { return nfree; }
-u32 frames_total(void) { return ntotal; }
+u32 frames_free(void) { return nfree + freeq.count; }
+u32 frames_total(void) { return vmc.frames_total; }
 
 /* How many frames are in use for `use`. */
 u32 frames_used_for(u8 use) {

@@ -17,6 +17,19 @@ static int cmdline_has(const char *cmdline, const char *word) {
     return 0;
 }
 
+static char cmdline[256];
+
+/* The value of a key=value word of the command line (before `--`), or NULL. */
+const char *cmdline_arg(const char *key) {
+    u32 n = strlen(key);
+    for (const char *p = cmdline; *p; p++) {
+        if (p != cmdline && p[-1] != ' ') continue;
+        if (!strncmp(p, "-- ", 3) || !strcmp(p, "--")) return NULL;
+        if (!strncmp(p, key, n)) return p + n;
+    }
+    return NULL;
+}
+
 /* Two real frames under panic(), so the backtrace test has names to show. */
 __attribute__((noinline)) static void crash_inner(void) { panic("test panic requested on the command line"); }
 __attribute__((noinline)) static void crash_outer(void) { crash_inner(); __asm__ volatile(""); }
@@ -49,7 +62,6 @@ void kmain(u32 magic, u32 info_pa) {
     console_init();
     if (magic != MB_BOOT_MAGIC) panic("not booted by Multiboot (magic 0x%x)", magic);
     struct multiboot_info *mb = P2V(info_pa);
-    static char cmdline[256];
     if (mb->flags & MBI_CMDLINE) strncpy_z(cmdline, P2V(mb->cmdline), sizeof cmdline);
     boot_quiet = cmdline_has(cmdline, "quiet");
     console_tty = cmdline_has(cmdline, "tty");
@@ -77,9 +89,12 @@ void kmain(u32 magic, u32 info_pa) {
     binit();
     ide_init();
     fs_init();
+    swap_init(cmdline);
+    replace_init();
     static char words[256];
     strncpy_z(words, cmdline, sizeof words);
     parse_init(words);
     userinit(init_words);
+    kswapd_start();
     scheduler();
 }

@@ -31,6 +31,15 @@
 #define PTE_G   0x100   /* global: kept across CR3 loads */
 #define PTE_ADDR(e) ((e) & ~0xFFFu)
 
+/*
+ * A user PTE with P clear is the kernel's: 0 means the page was never
+ * brought in (demand paging fills it), otherwise it says where the page is.
+ */
+#define PTE_SWAPPED 0x002   /* in swap: bits 31:4 hold the swap entry (swap.h) */
+#define PTE_CACHED  0x004   /* a clean file page on the free page queue: bits 31:12 its frame */
+#define PTE_MKSWAP(e)   (((e) << 4) | PTE_SWAPPED)
+#define PTE_SWAPENTRY(p) ((p) >> 4)
+
 #define CR0_WP  0x00010000u
 #define CR0_PG  0x80000000u
 #define CR4_PSE 0x00000010u

@@ -146,12 +146,32 @@ void wakeup(void *chan) {
         if (proc[i].state == SLEEPING && proc[i].chan == chan) proc[i].state = RUNNABLE;
 }
 
-/* Every tick: wake nanosleepers; preemption happens in trap() when the tick interrupted user mode. */
-void proc_timer_tick(void) { wakeup(&ticks); }
+/*
+ * Every tick: wake nanosleepers, and count whose time it was (a tick finds
+ * a process running only when it interrupted user mode: the kernel runs
+ * with interrupts off). Preemption happens in trap().
+ */
+void proc_timer_tick(void) {
+    vmstat_tick(current != NULL);
+    if (current && current->vs) current->vs->vtime++;
+    wakeup(&ticks);
+}
+
+/* A kernel thread (the page daemon): a process with no address space that runs fn in the kernel forever. */
+struct proc *kthread_start(const char *name, void (*fn)(void)) {
+    int err;
+    struct proc *p = allocproc(&err);
+    if (!p) panic("cannot start %s", name);
+    strncpy_z(p->name, name, sizeof p->name);
+    p->context->eip = (u32)fn;
+    p->state = RUNNABLE;
+    return p;
+}
 
 int proc_fork(void) {
-    int err;
-    struct proc *p = current, *np = allocproc(&err);
+    int err = 0;
+    struct proc *p = current, *np = mem_reserve(p->vs, 4) < 0 ? NULL : allocproc(&err);
+    if (!np && err == 0) err = -12;             /* ENOMEM: memory and swap are full */
     if (!np) {
         printf("pid %d (%s): fork failed: %s\n", p->pid, p->name, err == -11 ? "no free process slot" : "out of memory");
         return err;

@@ -3,6 +3,7 @@
 #define PROC_H
 #include "param.h"
 #include "types.h"
+#include "vmstat.h"
 
 /* A region of a user address space (what may be mapped there, and from where). */
 #define VMA_R     0x01
@@ -20,17 +21,16 @@ struct vma {
     u32 file_va, file_off, file_size;   /* come from ip at file_off; the rest is zeros */
 };
 
-struct vmstats {
-    u32 minflt;                 /* resolved from the buffer cache, no disk read */
-    u32 majflt;                 /* needed a disk read */
-    u32 zeroflt;                /* zero-filled page (bss, heap, stack, anonymous) */
-};
-
 struct vmspace {
     pde_t *pgdir;
     struct vma vmas[NVMA];
     u32 heap_start, brk;        /* the heap VMA covers [heap_start, PGROUNDUP(brk)) */
     u32 resident;               /* user pages mapped */
+    u32 locked;                 /* of those, locked by mlockall (never replaced) */
+    int lock_future;            /* mlockall(MCL_FUTURE): lock pages as they are mapped */
+    u32 rss_limit;              /* RLIMIT_RSS in pages (0: none): past it, replace own pages */
+    u32 vtime;                  /* ticks of CPU time (the working-set policy's clock) */
+    u32 swap_near;              /* last swap entry given to a page of ours (slots near it next) */
     struct vmstats st;
     int pid;                    /* owner, for the frame table */
 };

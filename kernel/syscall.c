@@ -178,6 +178,29 @@ static int sys_nanosleep(u32 ureq, u32 urem) {
     return 0;
 }
 
+/*
+ * Resource limits: only RLIMIT_RSS (5) does something here, in pages: a
+ * process over it replaces its own pages (pageout.c). The others read as
+ * unlimited and cannot be set.
+ */
+#define RLIMIT_RSS 5
+#define RLIM_INFINITY 0xFFFFFFFFu
+
+static int sys_getrlimit(u32 resource, u32 ulim) {
+    if (resource >= 16) return -EINVAL;
+    u32 rss = uvs()->rss_limit, lim[2] = { RLIM_INFINITY, RLIM_INFINITY };
+    if (resource == RLIMIT_RSS && rss) lim[0] = rss * PGSIZE;
+    return copyout(uvs(), ulim, lim, sizeof lim) < 0 ? -EFAULT : 0;
+}
+
+static int sys_setrlimit(u32 resource, u32 ulim) {
+    u32 lim[2];
+    if (copyin(uvs(), lim, ulim, sizeof lim) < 0) return -EFAULT;
+    if (resource != RLIMIT_RSS || lim[0] > lim[1]) return -EINVAL;
+    uvs()->rss_limit = lim[0] == RLIM_INFINITY ? 0 : (lim[0] < PGSIZE ? 1 : lim[0] / PGSIZE);
+    return 0;
+}
+
 static int sys_kill(u32 pid, u32 sig) { return proc_signal((int)pid, (int)sig); }
 
 static int sys_ioctl(u32 fd) { return getfile((int)fd) ? -ENOTTY : -EBADF; }
@@ -185,6 +208,7 @@ static int sys_ioctl(u32 fd) { return getfile((int)fd) ? -ENOTTY : -EBADF; }
 enum {
     SYS_exit = 1, SYS_fork = 2, SYS_read = 3, SYS_write = 4, SYS_open = 5, SYS_close = 6, SYS_waitpid = 7,
     SYS_execve = 11, SYS_getpid = 20, SYS_kill = 37, SYS_brk = 45, SYS_ioctl = 54, SYS_munmap = 91, SYS_nanosleep = 162,
+    SYS_setrlimit = 75, SYS_getrlimit = 76, SYS_mlockall = 152, SYS_munlockall = 153, SYS_ugetrlimit = 191,
     SYS_mmap2 = 192, SYS_exit_group = 252,
 };
 
@@ -208,6 +232,11 @@ void syscall(struct trapframe *tf) {
     case SYS_munmap: r = sys_munmap(a, b); break;
     case SYS_nanosleep: r = sys_nanosleep(a, b); break;
     case SYS_mmap2: r = sys_mmap2(a, b, c, d, e, f); break;
+    case SYS_setrlimit: r = sys_setrlimit(a, b); break;
+    case SYS_getrlimit:
+    case SYS_ugetrlimit: r = sys_getrlimit(a, b); break;
+    case SYS_mlockall: r = vm_mlockall(uvs(), a); break;
+    case SYS_munlockall: r = vm_munlockall(uvs()); break;
     default: r = -ENOSYS; break;
     }
     tf->eax = (u32)r;

@@ -55,7 +55,7 @@ static void user_page_fault(struct trapframe *tf) {
     int r = vm_fault(myproc()->vs, addr, access, why, sizeof why);
     if (r == 0) return;
     /* Where memory ran out depends on how much the machine has: the line does not say. */
-    if (r == -2) proc_kill(SIGKILL, "out of memory, killed (eip=%p)", tf->eip);
+    if (r == -2) proc_kill(SIGKILL, "killed: %s (eip=%p)", why, tf->eip);
     proc_kill(SIGSEGV, "segmentation fault at %p (%s) eip=%p", addr, why, tf->eip);
 }
 

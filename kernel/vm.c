@@ -64,25 +64,27 @@ int map_page(pde_t *pgdir, u32 va, u32 pa, u32 perm) {
     return 0;
 }
 
-/* Unmap [start, end) and drop the frames' references; *freed counts pages unmapped. */
-void unmap_range(pde_t *pgdir, u32 start, u32 end, u32 *freed) {
+/*
+ * Unmap [start, end): every PTE that holds something, present or not (a
+ * swap slot, a frame on the free page queue), is let go by pte_release
+ * (pageout.c) and cleared.
+ */
+void unmap_range(pde_t *pgdir, struct vmspace *vs, u32 start, u32 end) {
     int current = is_current(pgdir);
     for (u32 va = PGROUNDDOWN(start); va < end && va < KERNBASE; va += PGSIZE) {
         if (!(pgdir[PDX(va)] & PTE_P)) { va = (va | (BIGPGSIZE - 1)) - PGSIZE + 1; continue; }
         pte_t *pte = walkpgdir(pgdir, va, 0);
-        if (!(*pte & PTE_P)) continue;
-        u32 pa = PTE_ADDR(*pte);
+        pte_t e = *pte;
+        if (!e) continue;
         *pte = 0;
-        if (current) invlpg(va);
-        frame_unref(pa);
-        if (freed) (*freed)++;
+        if (current && (e & PTE_P)) invlpg(va);
+        pte_release(vs, e);
     }
 }
 
-/* Free a whole user address space: pages, page tables, the directory. */
+/* Free the page tables and the directory of an address space already unmapped. */
 void pgdir_free(pde_t *pgdir) {
     if (is_current(pgdir)) switch_kvm();
-    unmap_range(pgdir, 0, KERNBASE, NULL);
     for (u32 i = 0; i < PDX(KERNBASE); i++)
         if (pgdir[i] & PTE_P) kfree(P2V(PTE_ADDR(pgdir[i])));
     kfree(pgdir);

@@ -18,10 +18,11 @@
 #include "fs.h"
 #include "kalloc.h"
 #include "mmu.h"
+#include "pageout.h"
 #include "proc.h"
+#include "swap.h"
+#include "vmstat.h"
 #include "x86.h"
-
-struct vmstats vm_global;               /* all processes since boot */
 
 struct vmspace *vmspace_new(int pid) {
     struct vmspace *vs = kmalloc(sizeof *vs);
@@ -34,6 +35,7 @@ struct vmspace *vmspace_new(int pid) {
 }
 
 void vmspace_free(struct vmspace *vs) {
+    unmap_range(vs->pgdir, vs, 0, KERNBASE);
     pgdir_free(vs->pgdir);
     kmfree(vs);
 }
@@ -70,23 +72,184 @@ struct vma *vma_add(struct vmspace *vs, u32 start, u32 end, u32 flags) {
     return NULL;
 }
 
-/* Fill the frame for page va of region v; returns -1 on a disk error. Counts the fault's kind. */
-static int fill_page(struct vmspace *vs, struct vma *v, u32 va, u8 *frame) {
-    int from_file = 0, disk_reads = 0;
-    if (v->flags & VMA_FILE) {
-        u32 lo = va > v->file_va ? va : v->file_va;
-        u32 hi = va + PGSIZE < v->file_va + v->file_size ? va + PGSIZE : v->file_va + v->file_size;
-        if (lo < hi) {
-            from_file = 1;
-            int r = fs_read(v->ip, frame + (lo - va), v->file_off + (lo - v->file_va), hi - lo, &disk_reads);
-            if (r != (int)(hi - lo)) return -1;
+/*
+ * Read npages consecutive pages of region v starting at va into pages[],
+ * zero-filling what the file does not cover. A whole run of the file that
+ * starts on a sector goes to the disk as one command (the file's data is
+ * contiguous in the archive); anything else goes through the buffer cache.
+ * Returns -1 on a disk error, else whether the disk was read.
+ */
+static int read_file_pages(struct vma *v, u32 va, u8 **pages, u32 npages) {
+    u32 end = va + npages * PGSIZE, fend = v->file_va + v->file_size;
+    for (u32 i = 0; i < npages; i++) memset(pages[i], 0, PGSIZE);
+    u32 lo = va > v->file_va ? va : v->file_va, hi = end < fend ? end : fend;
+    if (lo >= hi) return 0;
+    u32 off = v->file_off + (lo - v->file_va);
+    if (lo == va && off % 512 == 0) {
+        if (ide_io(0, v->ip->sector + off / 512, (hi - lo + 511) / 512, (void **)pages, 0) < 0) return -1;
+        u32 tail = hi - va;                     /* the last sector ran past the file's bytes */
+        if (tail % PGSIZE) memset(pages[tail / PGSIZE] + tail % PGSIZE, 0, PGSIZE - tail % PGSIZE);
+        return 1;
+    }
+    int disk = 0;
+    for (u32 i = 0; i < npages; i++) {
+        u32 pva = va + i * PGSIZE;
+        u32 plo = pva > lo ? pva : lo, phi = pva + PGSIZE < hi ? pva + PGSIZE : hi;
+        if (plo >= phi) continue;
+        int r = fs_read(v->ip, pages[i] + (plo - pva), v->file_off + (plo - v->file_va), phi - plo, &disk);
+        if (r != (int)(phi - plo)) return -1;
+    }
+    return disk != 0;
+}
+
+static int file_backed(struct vma *v, u32 page) {
+    return (v->flags & VMA_FILE) && page < v->file_va + v->file_size && page + PGSIZE > v->file_va;
+}
+
+/* Map a frame we filled at page: present, with the region's rights. */
+static int map_user(struct vmspace *vs, struct vma *v, u32 page, u32 fn) {
+    if (map_page(vs->pgdir, page, fn * PGSIZE, PTE_U | ((v->flags & VMA_W) ? PTE_W : 0)) < 0) return -1;
+    user_frame_mapped(vs, page, fn);
+    return 0;
+}
+
+/*
+ * Anticipatory paging from a file: the pages after `page` in the region
+ * that were never touched are read with it, into frames put straight on the
+ * free page queue (their PTEs say PTE_CACHED), so a fault on one is minor.
+ * Only while memory is plentiful. Returns how many frames it added to pages[].
+ */
+static u32 file_readahead(struct vmspace *vs, struct vma *v, u32 page, u8 **pages) {
+    u32 n = 0;
+    for (u32 va = page + PGSIZE; n < vmtune.readahead && va < v->end && file_backed(v, va); va += PGSIZE) {
+        pte_t *pte = walkpgdir(vs->pgdir, va, 0);
+        if (!pte || *pte || frames_available() <= vmtune.low + 2) break;
+        pages[1 + n++] = kalloc();
+    }
+    return n;
+}
+
+/* A fault on a page never brought in: read it from the file (with readahead) or zero-fill it. */
+static int fill_fault(struct vmspace *vs, struct vma *v, u32 page, char *why, u32 whylen) {
+    u8 *pages[1 + 32];
+    pages[0] = kalloc();
+    u32 fn = FN(V2P(pages[0]));
+    if (file_backed(v, page)) {
+        u32 extra = file_readahead(vs, v, page, pages);
+        int r = read_file_pages(v, page, pages, 1 + extra);
+        if (r < 0) {
+            for (u32 i = 0; i <= extra; i++) kfree(pages[i]);
+            snprintf(why, whylen, "disk error paging in");
+            return -1;
+        }
+        for (u32 i = 1; i <= extra; i++) {      /* their PTEs stayed 0: only we fault on our pages */
+            u32 afn = FN(V2P(pages[i])), ava = page + i * PGSIZE;
+            *walkpgdir(vs->pgdir, ava, 0) = afn * PGSIZE | PTE_CACHED;
+            frames[afn].vs = vs;
+            frames[afn].va = ava;
+            frames[afn].flags |= F_FILE | F_READAHEAD;
+            freeq_add(afn);
+            vmc.readahead_read++;
+        }
+        frames[fn].flags |= F_FILE;
+        if (r) VMSTAT(vs, major_faults);
+        else VMSTAT(vs, minor_faults);
+    } else {
+        VMSTAT(vs, minor_faults);
+        VMSTAT(vs, zero_fill_faults);
+    }
+    if (map_user(vs, v, page, fn) < 0) { kfree(pages[0]); snprintf(why, whylen, "out of memory"); return -2; }
+    return 0;
+}
+
+/* A rescue: the page's frame was on the free page queue, its contents intact. */
+static int rescue(struct vmspace *vs, struct vma *v, u32 page, u32 fn, char *why, u32 whylen) {
+    freeq_take(fn);
+    if (frames[fn].flags & F_READAHEAD) vmc.readahead_used++;
+    else VMSTAT(vs, rescues);
+    frames[fn].flags &= ~F_READAHEAD;
+    VMSTAT(vs, minor_faults);
+    if (map_user(vs, v, page, fn) == 0) return 0;
+    freeq_add(fn);
+    snprintf(why, whylen, "out of memory");
+    return -2;
+}
+
+/*
+ * The frames ahead of a swap-in: the slots after entry that are in use and
+ * not cached, as far as they run in one area (at most vmtune.readahead,
+ * and only while memory is plentiful). They are cached at once, in flight.
+ */
+static u32 swap_readahead(u32 entry, u8 **pages) {
+    u32 n = 0;
+    for (u32 e = entry + 1; n < vmtune.readahead && swap_same_area(entry, e) && swap_count(e) && !swap_cache_get(e); e++) {
+        if (frames_available() <= vmtune.low + 2) break;
+        pages[1 + n] = kalloc();
+        u32 fn = FN(V2P(pages[1 + n]));
+        frames[fn].flags |= F_IO;
+        frames[fn].swap = e;
+        swap_cache_set(e, fn + 1);
+        n++;
+    }
+    return n;
+}
+
+/* A fault on a page in swap: rescue it from the swap cache, or read it (and its neighbours). */
+static int swap_fault(struct vmspace *vs, struct vma *v, u32 page, u32 entry, char *why, u32 whylen) {
+    u32 cached = swap_cache_get(entry), fn;
+    if (cached) {
+        fn = cached - 1;
+        if (frames[fn].flags & F_IO) { sleep(&frames[fn]); return 1; }   /* in flight: look again after */
+        if (!(frames[fn].flags & F_QUEUED)) panic("swap_fault: cached frame %x is in use", fn);
+        int r = rescue(vs, v, page, fn, why, whylen);
+        if (r < 0) return r;
+    } else {
+        u8 *pages[1 + 32];
+        pages[0] = kalloc();
+        fn = FN(V2P(pages[0]));
+        frames[fn].flags |= F_IO;
+        frames[fn].swap = entry;
+        swap_cache_set(entry, fn + 1);
+        u32 extra = swap_readahead(entry, pages);
+        int r = swap_read_n(entry, 1 + extra, (void **)pages);
+        for (u32 i = 1; i <= extra; i++) {
+            u32 afn = FN(V2P(pages[i]));
+            if (frame_io_done(afn)) continue;             /* its slot was freed meanwhile */
+            frames[afn].flags |= F_READAHEAD;
+            freeq_add(afn);
+            vmc.readahead_read++;
+        }
+        frames[fn].flags &= ~F_IO;
+        wakeup(&frames[fn]);
+        if (r < 0) {
+            swap_cache_set(entry, 0);
+            kfree(pages[0]);
+            snprintf(why, whylen, "disk error paging in from swap");
+            return -1;
+        }
+        VMSTAT(vs, major_faults);
+        VMSTAT(vs, swap_ins);
+        if (map_user(vs, v, page, fn) < 0) {
+            swap_cache_set(entry, 0);
+            kfree(pages[0]);
+            snprintf(why, whylen, "out of memory");
+            return -2;
         }
     }
-    struct vmstats *g = &vm_global, *s = &vs->st;
-    if (!from_file) { g->zeroflt++; s->zeroflt++; }
-    else if (disk_reads) { g->majflt++; s->majflt++; }
-    else { g->minflt++; s->minflt++; }
+    /* The frame holds our reference to the slot now; a slot others share (after fork) we let go. */
+    frames[fn].swap = entry;
+    if (swap_count(entry) > 1) {
+        swap_cache_set(entry, 0);
+        swap_free(entry);
+        frames[fn].swap = 0;
+    }
     return 0;
+}
+
+/* Room for one more page of vs (and a page table): its own RLIMIT_RSS first, then memory. */
+static int make_room(struct vmspace *vs) {
+    if (vs->rss_limit && vs->resident - vs->locked >= vs->rss_limit) reclaim_one(vs);
+    return mem_reserve(vs, 2);
 }
 
 static const char *access_name[] = { "read", "write", "execute" };
@@ -114,23 +277,28 @@ int vm_fault(struct vmspace *vs, u32 va, int access, char *why, u32 whylen) {
     if (access == 1 && !(v->flags & VMA_W)) { snprintf(why, whylen, "write to read-only page"); return -1; }
     if (!(v->flags & (VMA_R | VMA_X))) { snprintf(why, whylen, "%s of protected page", acc); return -1; }
     u32 page = PGROUNDDOWN(va);
-    pte_t *pte = walkpgdir(vs->pgdir, page, 0);
-    if (pte && (*pte & PTE_P)) {
-        /* Present and allowed: a translation the TLB held from before a change. */
-        invlpg(page);
-        return 0;
+    for (;;) {
+        pte_t *pte = walkpgdir(vs->pgdir, page, 0);
+        u32 e = pte ? *pte : 0;
+        if (e & PTE_P) {
+            /* Present and allowed: a translation the TLB held from before a change. */
+            invlpg(page);
+            return 0;
+        }
+        if (e & PTE_CACHED) return rescue(vs, v, page, FN(PTE_ADDR(e)), why, whylen);
+        if (make_room(vs) < 0) {
+            vmc.oom_kills++;
+            snprintf(why, whylen, swap_enabled() ? "out of memory and swap" : "out of memory");
+            return -2;
+        }
+        pte = walkpgdir(vs->pgdir, page, 1);        /* make_room may have slept: look again */
+        if (!pte) { snprintf(why, whylen, "out of memory"); return -2; }
+        e = *pte;
+        if (e & (PTE_P | PTE_CACHED)) continue;
+        int r = (e & PTE_SWAPPED) ? swap_fault(vs, v, page, PTE_SWAPENTRY(e), why, whylen)
+                                  : fill_fault(vs, v, page, why, whylen);
+        if (r <= 0) return r;
     }
-    u8 *frame = kalloc();
-    if (!frame) { snprintf(why, whylen, "out of memory"); return -2; }
-    if (fill_page(vs, v, page, frame) < 0) { kfree(frame); snprintf(why, whylen, "disk error paging in"); return -1; }
-    if (map_page(vs->pgdir, page, V2P(frame), PTE_U | ((v->flags & VMA_W) ? PTE_W : 0)) < 0) {
-        kfree(frame);
-        snprintf(why, whylen, "out of memory");
-        return -2;
-    }
-    frame_set(V2P(frame), FRAME_USER, (u32)vs->pid, page);
-    vs->resident++;
-    return 0;
 }
 
 /* The kernel address of user address va, paged in for reading or writing; NULL if not allowed. */
@@ -194,25 +362,69 @@ int copyinstr(struct vmspace *vs, char *dst, u32 src, u32 max) {
     return -2;
 }
 
-/* fork: the same regions, and a copy of every resident page (copy-on-write comes later). */
+/*
+ * fork: the same regions, and a copy of every resident page (copy-on-write
+ * comes later); a page in swap is shared through its slot, which the first
+ * of the two to fault on it reads into a page of its own.
+ */
 struct vmspace *vmspace_copy(struct vmspace *vs, int pid) {
     struct vmspace *n = vmspace_new(pid);
     if (!n) return NULL;
     memcpy(n->vmas, vs->vmas, sizeof n->vmas);
     n->heap_start = vs->heap_start;
     n->brk = vs->brk;
+    n->rss_limit = vs->rss_limit;
+    n->swap_near = vs->swap_near;
     for (u32 va = 0; va < KERNBASE; va += PGSIZE) {
         if (!(vs->pgdir[PDX(va)] & PTE_P)) { va += BIGPGSIZE - PGSIZE; continue; }
-        pte_t *pte = walkpgdir(vs->pgdir, va, 0);
-        if (!(*pte & PTE_P)) continue;
+        if (!*walkpgdir(vs->pgdir, va, 0)) continue;
+        if (mem_reserve(vs, 2) < 0) { vmspace_free(n); return NULL; }
+        u32 e = *walkpgdir(vs->pgdir, va, 0);          /* again: mem_reserve may have evicted it */
+        if (!(e & PTE_P) && (e & PTE_SWAPPED)) {
+            if (!walkpgdir(n->pgdir, va, 1)) { vmspace_free(n); return NULL; }
+            swap_dup(PTE_SWAPENTRY(e));
+            *walkpgdir(n->pgdir, va, 0) = e;
+            continue;
+        }
+        if (!(e & PTE_P)) continue;                    /* a file page on the free queue: the child reads it again */
         u8 *frame = kalloc();
-        if (!frame) { vmspace_free(n); return NULL; }
-        memcpy(frame, P2V(PTE_ADDR(*pte)), PGSIZE);
-        if (map_page(n->pgdir, va, V2P(frame), *pte & (PTE_W | PTE_U)) < 0) { kfree(frame); vmspace_free(n); return NULL; }
-        frame_set(V2P(frame), FRAME_USER, (u32)pid, va);
-        n->resident++;
+        memcpy(frame, P2V(PTE_ADDR(e)), PGSIZE);
+        if (map_page(n->pgdir, va, V2P(frame), e & (PTE_W | PTE_U)) < 0) { kfree(frame); vmspace_free(n); return NULL; }
+        user_frame_mapped(n, va, FN(V2P(frame)));
+        if ((frames[FN(PTE_ADDR(e))].flags & F_FILE) && !(e & PTE_D)) frames[FN(V2P(frame))].flags |= F_FILE;
     }
     return n;
+}
+
+/* mlockall: lock the resident pages (MCL_CURRENT 1) and those to come (MCL_FUTURE 2). */
+int vm_mlockall(struct vmspace *vs, u32 flags) {
+    if (flags == 0 || (flags & ~3u)) return -22;        /* EINVAL */
+    if (flags & 1) {
+        for (u32 fn = 1; fn < nframes; fn++) {
+            struct frame *f = &frames[fn];
+            if (f->vs != vs || !(f->flags & F_LISTED)) continue;
+            flist_remove(&resident, fn);
+            f->flags = (u8)((f->flags & ~F_LISTED) | F_LOCKED);
+            vs->locked++;
+            vmc.pages_locked++;
+        }
+    }
+    vs->lock_future = (flags & 2) != 0;
+    return 0;
+}
+
+/* munlockall: every page replaceable again, newest last. */
+int vm_munlockall(struct vmspace *vs) {
+    for (u32 fn = 1; fn < nframes; fn++) {
+        struct frame *f = &frames[fn];
+        if (f->vs != vs || !(f->flags & F_LOCKED)) continue;
+        f->flags = (u8)((f->flags & ~F_LOCKED) | F_LISTED);
+        flist_append(&resident, fn);
+        vs->locked--;
+        vmc.pages_locked--;
+    }
+    vs->lock_future = 0;
+    return 0;
 }
 
 /* Unmap [start, end) from the page tables and the regions (splitting one if need be). */
@@ -235,9 +447,7 @@ static int unmap_region(struct vmspace *vs, u32 start, u32 end) {
             v->end = start;
         }
     }
-    u32 freed = 0;
-    unmap_range(vs->pgdir, start, end, &freed);
-    vs->resident -= freed;
+    unmap_range(vs->pgdir, vs, start, end);
     return 0;
 }
 
@@ -294,29 +504,9 @@ u32 vm_brk(struct vmspace *vs, u32 newbrk) {
         if (overlaps(vs, heap->end, end, heap)) return vs->brk;
         heap->end = end;
     } else if (end < heap->end) {
-        u32 freed = 0;
-        unmap_range(vs->pgdir, end, heap->end, &freed);
-        vs->resident -= freed;
+        unmap_range(vs->pgdir, vs, end, heap->end);
         heap->end = end;
     }
     vs->brk = newbrk;
     return newbrk;
-}
-
-/*
- * /proc/vmstat, in the Atlas format (userland/include/atlas/vmstat.h): a
- * magic line, then "name value" lines; unprefixed counters are global, the
- * self_ ones the reading process's. minor_faults includes the zero-fill ones.
- */
-int vmstat_format(char *buf, u32 size) {
-    struct vmspace *me = myproc() ? myproc()->vs : NULL;
-    struct vmstats z = { 0, 0, 0 }, *s = me ? &me->st : &z;
-    return snprintf(buf, size,
-                    "atlas-vmstat 1\n"
-                    "minor_faults %u\nmajor_faults %u\nzero_fill_faults %u\npages_resident %u\n"
-                    "frames_total %u\nframes_free %u\n"
-                    "self_minor_faults %u\nself_major_faults %u\nself_zero_fill_faults %u\nself_pages_resident %u\n",
-                    vm_global.minflt + vm_global.zeroflt, vm_global.majflt, vm_global.zeroflt,
-                    frames_used_for(FRAME_USER), frames_total(), frames_free(),
-                    s->minflt + s->zeroflt, s->majflt, s->zeroflt, me ? me->resident : 0);
 }

@@ -38,7 +38,7 @@ void vm_selftest(void) {
     ok &= check(*p == 'B', "a remapped page reads the new frame (INVLPG)");
     *p = 'C';
     ok &= check(f2[0] == 'C', "writes go to the new frame");
-    unmap_range(pgdir, va, va + PGSIZE, NULL);
+    unmap_range(pgdir, NULL, va, va + PGSIZE);
     switch_kvm();
     frame_unref(V2P(f1));                   /* map_page dropped its mapping, not its frame */
     pgdir_free(pgdir);

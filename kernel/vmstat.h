@@ -1,0 +1,37 @@
+/* The VM counters (vmstat.c): global ones, and the per-process struct vmstats. */
+#ifndef VMSTAT_H
+#define VMSTAT_H
+#include "types.h"
+
+struct kcounter { const char *name; const u32 *value; };
+extern const struct kcounter kcounters[];
+extern const u32 nkcounters;
+
+/* Counted for the machine (vmc) and, for the first group, per process (vs->st). */
+#define VMSTATS_PER_PROCESS \
+    u32 minor_faults;       /* resolved without disk I/O (zero-fill and rescues included) */ \
+    u32 major_faults;       /* needed a disk read */ \
+    u32 zero_fill_faults;   /* a freshly zeroed frame */ \
+    u32 swap_ins;           /* pages read back from swap for a fault */ \
+    u32 swap_outs;          /* pages written to swap */ \
+    u32 evictions;          /* pages taken away (stolen or replaced) */ \
+    u32 rescues;            /* faults that took a page back from the free page queue */
+
+struct vmstats { VMSTATS_PER_PROCESS };
+
+struct vmcounters {
+    VMSTATS_PER_PROCESS
+    u32 evictions_file, evictions_anon;   /* of the evictions: clean file pages dropped, anonymous */
+    u32 precleaned;                 /* dirty pages written early by the page daemon */
+    u32 readahead_read, readahead_used;   /* pages read ahead; of those, later faulted on */
+    u32 kswapd_wakeups, kswapd_stolen;
+    u32 oom_kills;
+    u32 pages_resident, pages_resident_peak, pages_locked;
+    u32 frames_total, frames_free, free_queue;
+    u32 ticks_busy, ticks_idle, ticks_iowait;
+};
+extern struct vmcounters vmc;
+
+#define offsetof(t, m) __builtin_offsetof(t, m)
+#define VMSTAT(vs, field) vmstat_fault((vs), offsetof(struct vmstats, field))
+#endif
