@@ -264,7 +264,7 @@ static void preclean(void) {
         f->flags &= ~F_FILE;
         f->flags |= F_IO;
         VMSTAT(f->vs, swap_outs);
-        vmc.precleaned++;
+        VMSTAT(f->vs, precleaned);
         swap_write(f->swap, P2V(fn * PGSIZE));
         frame_io_done(fn);
     }

@@ -149,7 +149,7 @@ static int fill_fault(struct vmspace *vs, struct vma *v, u32 page, char *why, u3
             frames[afn].va = ava;
             frames[afn].flags |= F_FILE | F_READAHEAD;
             freeq_add(afn);
-            vmc.readahead_read++;
+            VMSTAT(vs, readahead_read);
         }
         frames[fn].flags |= F_FILE;
         if (r) VMSTAT(vs, major_faults);
@@ -165,7 +165,7 @@ static int fill_fault(struct vmspace *vs, struct vma *v, u32 page, char *why, u3
 /* A rescue: the page's frame was on the free page queue, its contents intact. */
 static int rescue(struct vmspace *vs, struct vma *v, u32 page, u32 fn, char *why, u32 whylen) {
     freeq_take(fn);
-    if (frames[fn].flags & F_READAHEAD) vmc.readahead_used++;
+    if (frames[fn].flags & F_READAHEAD) VMSTAT(vs, readahead_used);
     else VMSTAT(vs, rescues);
     frames[fn].flags &= ~F_READAHEAD;
     VMSTAT(vs, minor_faults);
@@ -217,7 +217,7 @@ static int swap_fault(struct vmspace *vs, struct vma *v, u32 page, u32 entry, ch
             if (frame_io_done(afn)) continue;             /* its slot was freed meanwhile */
             frames[afn].flags |= F_READAHEAD;
             freeq_add(afn);
-            vmc.readahead_read++;
+            VMSTAT(vs, readahead_read);
         }
         frames[fn].flags &= ~F_IO;
         wakeup(&frames[fn]);

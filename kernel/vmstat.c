@@ -41,7 +41,7 @@ const u32 nkcounters = NELEM(kcounters);
 #define P(n) { #n, offsetof(struct vmstats, n) }
 static const struct { const char *name; u32 offset; } self_counters[] = {
     P(minor_faults), P(major_faults), P(zero_fill_faults), P(swap_ins), P(swap_outs),
-    P(evictions), P(rescues),
+    P(evictions), P(rescues), P(precleaned), P(readahead_read), P(readahead_used),
 };
 
 /* A timer tick: who had the CPU (see the top of the file). */

@@ -15,15 +15,16 @@ extern const u32 nkcounters;
     u32 swap_ins;           /* pages read back from swap for a fault */ \
     u32 swap_outs;          /* pages written to swap */ \
     u32 evictions;          /* pages taken away (stolen or replaced) */ \
-    u32 rescues;            /* faults that took a page back from the free page queue */
+    u32 rescues;            /* faults that took a page back from the free page queue */ \
+    u32 precleaned;         /* dirty pages written early by the page daemon */ \
+    u32 readahead_read;     /* pages read ahead of a fault (from swap or a file) */ \
+    u32 readahead_used;     /* of those, pages a later fault found */
 
 struct vmstats { VMSTATS_PER_PROCESS };
 
 struct vmcounters {
     VMSTATS_PER_PROCESS
     u32 evictions_file, evictions_anon;   /* of the evictions: clean file pages dropped, anonymous */
-    u32 precleaned;                 /* dirty pages written early by the page daemon */
-    u32 readahead_read, readahead_used;   /* pages read ahead; of those, later faulted on */
     u32 kswapd_wakeups, kswapd_stolen;
     u32 oom_kills;
     u32 pages_resident, pages_resident_peak, pages_locked;
