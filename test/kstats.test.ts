@@ -1,6 +1,10 @@
 // The kernel counter table (emulator/host/kstats.ts) read from a hand-built
 // ELF symbol table and a memory image laid out as the kernel's would be.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { root } from './guests/run.js';
 import { readKernelCounters, formatKernelCounters, counter, KERNEL_BASE } from '../emulator/host/kstats.js';
 import { elfSymbols } from '../emulator/host/elf.js';
 
@@ -104,4 +108,23 @@ describe('kernel counters (kcounters / nkcounters)', () => {
     badName[0x2000] = 0x01;
     expect(readKernelCounters(elfWithSymbols(SYMBOLS), badName)).toBeNull();
   });
+});
+
+describe('atlas386 run --stats: the Atlas kernel\'s counters', () => {
+  it('prints one kernel: line per counter when the kernel exports them, none otherwise', () => {
+    const exported = elfSymbols(readFileSync(join(root, 'build', 'kernel', 'kernel.elf'))).has('kcounters');
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'atlas386.mjs'), 'run', '--stats', 'hello'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('atlas386: kernel: '));
+    if (!exported) {
+      expect(lines).toEqual([]);
+      return;
+    }
+    for (const line of lines) expect(line).toMatch(/^atlas386: kernel: [a-z0-9_]+ +\d+$/);
+    const value = (name: string): number => Number(new RegExp(`kernel: ${name} +(\\d+)`).exec(r.stderr)?.[1]);
+    expect(value('minor_faults') + value('major_faults')).toBeGreaterThan(0);
+    expect(value('pages_resident_peak')).toBeGreaterThan(0);
+    // The kernel lines follow the MMU's.
+    expect(r.stderr.indexOf('kernel: ')).toBeGreaterThan(r.stderr.indexOf('page faults'));
+  }, 60_000);
 });
