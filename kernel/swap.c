@@ -46,6 +46,21 @@ int swap_enabled(void) {
     return 0;
 }
 
+/*
+ * More than half of all slots in use? Then a page read back from swap gives
+ * its slot up rather than keep its copy there (as Linux's vm_swap_full):
+ * kept copies save writes, but they make swap hold pages that are also in
+ * memory, and a small swap area would run out with memory to spare.
+ */
+int swap_nearly_full(void) {
+    u32 used = 0, slots = 0;
+    for (int i = 0; i < SWAP_AREAS; i++) {
+        used += swapareas[i].used;
+        slots += swapareas[i].slots;
+    }
+    return used > slots / 2;
+}
+
 /* ---- allocation ---- */
 
 static int has_free(struct swaparea *a) { return a->used < a->slots; }

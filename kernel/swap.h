@@ -40,6 +40,7 @@ extern struct swaparea swapareas[SWAP_AREAS];
 
 void swap_init(const char *cmdline);
 int swap_enabled(void);
+int swap_nearly_full(void);
 u32 swap_alloc(u32 near);
 void swap_dup(u32 e);
 void swap_free(u32 e);

@@ -236,9 +236,13 @@ static int swap_fault(struct vmspace *vs, struct vma *v, u32 page, u32 entry, ch
             return -2;
         }
     }
-    /* The frame holds our reference to the slot now; a slot others share (after fork) we let go. */
+    /*
+     * The frame holds our reference to the slot now: a clean page with a
+     * copy there can be dropped without a write. A slot others share (after
+     * fork) we let go, and any slot while swap is more than half full.
+     */
     frames[fn].swap = entry;
-    if (swap_count(entry) > 1) {
+    if (swap_count(entry) > 1 || swap_nearly_full()) {
         swap_cache_set(entry, 0);
         swap_free(entry);
         frames[fn].swap = 0;
