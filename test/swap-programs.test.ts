@@ -55,9 +55,10 @@ describe.skipIf(skip)('swapping programs on Atlas', () => {
   });
 
   it.concurrent('multiprog N = 1..6: CPU utilisation rises, then collapses as the processes thrash', async () => {
-    // 768 KiB each: three fit in the 2.7 MiB free, six need twice as much.
+    // 768 KiB each and 100 ms of think time after each sweep: one process leaves the CPU idle while it
+    // sleeps, three fit in the 2.7 MiB free and fill each other's gaps, six need twice the memory.
     const runs = await Promise.all(
-      [1, 2, 3, 4, 5, 6].map((n) => atlas({ cmdline: `swap=hdb:10 policy=clock init=/bin/multiprog -- ${n} 768K 3` })),
+      [1, 2, 3, 4, 5, 6].map((n) => atlas({ cmdline: `swap=hdb:10 policy=clock init=/bin/multiprog -- ${n} 768K 3 100` })),
     );
     const util = runs.map((r, i) => {
       expect(r.status, r.out).toBe(0);
@@ -66,10 +67,12 @@ describe.skipIf(skip)('swapping programs on Atlas', () => {
       if (!m) throw new Error(`no utilisation line:\n${r.out}`);
       return Number(m[1]);
     });
-    console.log(`multiprog 1..6 x 768K: CPU utilisation ${util.join('% ')}%`);
+    console.log(`multiprog 1..6 x 768K, 100 ms think time: CPU utilisation ${util.join('% ')}%`);
     const peak = Math.max(...util);
-    expect(util.indexOf(peak), util.join(' ')).toBeLessThan(4);
-    expect(peak, util.join(' ')).toBeGreaterThanOrEqual(80);
+    const top = util.indexOf(peak);
+    expect(top, util.join(' ')).toBeGreaterThan(0);
+    expect(top, util.join(' ')).toBeLessThan(4);
+    for (let i = 0; i < top; i++) expect(util[i]!, util.join(' ')).toBeLessThan(util[i + 1]!);
     expect(util[5]!, util.join(' ')).toBeLessThan(peak / 2);
   });
 

@@ -268,7 +268,7 @@ describe.skipIf(skip)('user programs, run natively', () => {
     const r = run('multiprog', ['4', '512K', '2']);
     expect(r.status, r.stdout).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe('multiprog: 4 processes of 512 KiB each, 2 passes');
+    expect(lines[0]).toBe('multiprog: 4 processes of 512 KiB each, 2 passes, 0 ms of think time after each');
     // One line per process, in order whatever the scheduling, each with its own checksum.
     expect(lines.slice(1, 5).map((l) => l.replace(/0x[0-9a-f]{8}/, 'SUM'))).toEqual(
       [1, 2, 3, 4].map((i) => `multiprog: process ${i}: checksum SUM, every word verified`),
@@ -278,7 +278,7 @@ describe.skipIf(skip)('user programs, run natively', () => {
     // A process's checksum depends only on its number, the size and its memory being intact.
     expect(run('multiprog', ['4', '512K', '2']).stdout).toBe(r.stdout);
     expect(run('multiprog', ['2', '512K', '1']).stdout).toBe(
-      'multiprog: 2 processes of 512 KiB each, 1 pass\n' + lines.slice(1, 3).join('\n') + '\n' +
+      'multiprog: 2 processes of 512 KiB each, 1 pass, 0 ms of think time after each\n' + lines.slice(1, 3).join('\n') + '\n' +
         'multiprog: 2 of 2 processes verified their memory\n',
     );
   });
