@@ -116,7 +116,7 @@ describe('Atlas kernel', () => {
     expect(out).toContain('hello from pid 3: [/hello] [a b] [c]\n  env HOME=/\n  env TERM=atlas\ninit: a b exited with 7\n');
     expect(out).toContain('demand: bss sum 480, data 1 2 3, heap grew 12288 bytes, mmap sum 36, munmap 0\n');
     // Demand paging is deterministic: the counts of each kind of fault for a known program.
-    expect(out).toContain('munmap 0\nself_minor_faults 26\nself_major_faults 2\nself_zero_fill_faults 25\nself_swap_ins 0\nself_swap_outs 0\nself_evictions 0\nself_rescues 0\nself_pages_resident 28\n');
+    expect(out).toContain('munmap 0\nself_minor_faults 26\nself_major_faults 2\nself_zero_fill_faults 25\nself_swap_ins 0\nself_swap_outs 0\nself_evictions 0\nself_rescues 0\nself_precleaned 0\nself_readahead_read 0\nself_readahead_used 0\nself_pages_resident 28\n');
     expect(out).toContain('init: /demand exited with 0\n');
     expect(out).toContain('init: /motd (18 bytes): Welcome to Atlas.\n');
     expect(out).toContain('init: nanosleep 0\n');
