@@ -174,6 +174,23 @@ describe('atlas386 compare', () => {
     expect(readFileSync(plot, 'utf8')).toMatch(/^<svg[\s\S]*Memory \(MiB\)/);
   }, 120_000);
 
+  // A cyclic sweep bigger than memory: the textbook worst case of FIFO and LRU (every page faults on
+  // every pass), which random replacement escapes; OPT, from the recorded string, beats them all.
+  it('orders the policies as the literature does on a sweep bigger than memory, with OPT below them all', () => {
+    const r = compare('--mem', '4M', 'thrash', '3M', '512K', '2');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const faults = new Map(
+      r.stdout.split('\n').map((l) => /^(\w+)\s+(?:\d+|-)\s+([\d,]+)\s/.exec(l)).filter((m) => m !== null)
+        .map((m) => [m[1]!, Number(m[2]!.replace(/,/g, ''))]),
+    );
+    expect([...faults.keys()], r.stdout).toEqual(['fifo', 'clock', 'lru', 'random', 'ws', 'OPT']);
+    const opt = faults.get('OPT')!;
+    for (const p of ['fifo', 'clock', 'lru', 'random', 'ws']) expect(opt, `${p}\n${r.stdout}`).toBeLessThanOrEqual(faults.get(p)!);
+    expect(faults.get('random')!, r.stdout).toBeLessThan(faults.get('fifo')! / 2);
+    expect(faults.get('random')!, r.stdout).toBeLessThan(faults.get('lru')! / 2);
+  }, 180_000);
+
   it('refuses bad input with one line and status 1', () => {
     for (const args of [['--policies', 'fifo,mru', 'hello'], ['--sizes', '3M,x', '--plot', '/tmp/x.svg', 'hello'], [], ['nosuchprogram'], ['--kernel-args', 'policy=lru', 'hello']]) {
       const r = compare(...args);
