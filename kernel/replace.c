@@ -169,7 +169,7 @@ void replace_init(void) {
     u32 kswapd = (u32)vmtune.kswapd;
     tune("seed=", &vmtune.seed, 1, 0xFFFFFFFFu);
     tune("tau=", &vmtune.tau, 1, 100000);
-    tune("readahead=", &vmtune.readahead, 0, 32);
+    tune("readahead=", &vmtune.readahead, 0, 31);   /* with the faulting page: 32 pages, one ATA command */
     tune("swappiness=", &vmtune.swappiness, 0, 100);
     tune("kswapd=", &kswapd, 0, 1);
     tune("preclean=", &vmtune.preclean, 0, 32);

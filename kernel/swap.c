@@ -9,7 +9,7 @@
  * channel works on its own). A page whose owner already has a slot nearby
  * (`near`) goes right after it, in the same cluster or the next: pages of a
  * process that were swapped out together stay contiguous on disk, so that
- * swap_read_cluster can read them back with one command (one seek).
+ * swap_read can read them back with one command (one seek).
  *
  * The per-slot tables come from kalloc() pages, two levels deep (a page of
  * pointers to pages) because kalloc pages are not contiguous.
@@ -146,6 +146,15 @@ void swap_free(u32 e) {
 
 /* ---- the swap cache: which frame holds a slot's page ---- */
 
+/* How many PTEs hold the entry (0: a free slot, or not an entry of an area). */
+u32 swap_count(u32 e) {
+    u32 i = (e >> SWAP_SLOT_BITS) - 1, s = e & ((1u << SWAP_SLOT_BITS) - 1);
+    if (e == 0 || i >= SWAP_AREAS || s >= swapareas[i].slots) return 0;
+    return *ref_of(&swapareas[i], s);
+}
+
+int swap_same_area(u32 a, u32 b) { return (a >> SWAP_SLOT_BITS) == (b >> SWAP_SLOT_BITS); }
+
 u32 swap_cache_get(u32 e) {
     u32 s;
     struct swaparea *a = entry_area(e, &s);
@@ -171,34 +180,18 @@ int swap_write(u32 e, void *page) {
     return 0;
 }
 
-int swap_read(u32 e, void *page) {
-    u32 s;
-    struct swaparea *a = entry_area(e, &s);
-    if (ide_io(drive_of(a), s * SECT_PER_SLOT, SECT_PER_SLOT, &page, 0)) return -1;
-    a->pages_in++;
-    return 0;
-}
-
 /*
- * Readahead: the slots from e on (e included, at most n and 32) that are
- * contiguous, in use and not in the swap cache, up to the first that is
- * not, read into pages[] with one disk command. Their entries go to
- * entries[]. Returns how many were read (0 if e itself is cached), -1 on a
+ * n consecutive slots from e (one area) into pages[], with one disk command
+ * (one access time for them all: what makes readahead pay). 0, or -1 on a
  * disk error.
  */
-int swap_read_cluster(u32 e, int n, void **pages, u32 *entries) {
+int swap_read(u32 e, u32 n, void **pages) {
     u32 s;
     struct swaparea *a = entry_area(e, &s);
-    int k = 0;
-    if (n > MAX_CLUSTER_READ) n = MAX_CLUSTER_READ;
-    while (k < n && s + k < a->slots && *ref_of(a, s + k) && !*cache_of(a, s + k)) {
-        entries[k] = e + k;
-        k++;
-    }
-    if (k == 0) return 0;
-    if (ide_io(drive_of(a), s * SECT_PER_SLOT, k * SECT_PER_SLOT, pages, 0)) return -1;
-    a->pages_in += k;
-    return k;
+    if (n == 0 || n > MAX_CLUSTER_READ || s + n > a->slots) panic("swap_read: %u slots from %x", n, e);
+    if (ide_io(drive_of(a), s * SECT_PER_SLOT, n * SECT_PER_SLOT, pages, 0)) return -1;
+    a->pages_in += n;
+    return 0;
 }
 
 /* ---- set-up from the command line ---- */
@@ -300,9 +293,9 @@ static int check(void *page, u32 n) {
 /*
  * 64 slots from the allocator (they must follow one another), the first 32
  * written with one ide_io command, the others with swap_write; then read
- * back with two cluster reads and compared; then freed.
+ * back with two 32-slot reads and compared; then freed.
  */
-static const char *test_run(void **pages, u32 *e, u32 *got) {
+static const char *test_run(void **pages, u32 *e) {
     for (u32 i = 0; i < TEST_PAGES; i++) e[i] = 0;
     if (!swap_enabled()) return "no swap area";
     for (int i = 0; i < MAX_CLUSTER_READ; i++)
@@ -320,10 +313,9 @@ static const char *test_run(void **pages, u32 *e, u32 *got) {
     }
     for (u32 half = 0; half < TEST_PAGES; half += MAX_CLUSTER_READ) {
         for (int i = 0; i < MAX_CLUSTER_READ; i++) memset(pages[i], 0, PGSIZE);
-        if (swap_read_cluster(e[half], 64, pages, got) != MAX_CLUSTER_READ) return "cluster read short";
+        if (swap_read(e[half], MAX_CLUSTER_READ, pages)) return "swap_read failed";
         for (u32 i = 0; i < MAX_CLUSTER_READ; i++) {
             int w = check(pages[i], half + i);
-            if (got[i] != e[half + i]) return "cluster read gave the wrong entries";
             if (w >= 0) {
                 printf("swaptest: page %u (entry %x) differs at word %d\n", half + i, e[half + i], w);
                 return "mismatch";
@@ -358,8 +350,8 @@ static const char *test_policy(void) {
 
 static void swaptest(void) {
     static void *pages[MAX_CLUSTER_READ];
-    u32 e[TEST_PAGES], got[MAX_CLUSTER_READ];
-    const char *why = test_run(pages, e, got);
+    u32 e[TEST_PAGES];
+    const char *why = test_run(pages, e);
     if (!why) why = test_policy();
     for (u32 i = 0; i < TEST_PAGES; i++)
         if (e[i]) swap_free(e[i]);
@@ -368,25 +360,4 @@ static void swaptest(void) {
     u32 used = swapareas[0].used + swapareas[1].used + swapareas[2].used;
     if (why) printf("swaptest: FAILED: %s\n", why);
     else printf("swaptest: ok (%u pages through %s, %u slots in use after)\n", TEST_PAGES, names[(e[0] >> SWAP_SLOT_BITS) - 1], used);
-}
-
-/* ---- what the fault path needs besides (pageout.c, vmfault.c) ---- */
-
-/* How many PTEs hold the entry (0: a free slot, or past the area's end). */
-u32 swap_count(u32 e) {
-    u32 i = (e >> SWAP_SLOT_BITS) - 1, s = e & ((1u << SWAP_SLOT_BITS) - 1);
-    if (e == 0 || i >= SWAP_AREAS || s >= swapareas[i].slots) return 0;
-    return *ref_of(&swapareas[i], s);
-}
-
-int swap_same_area(u32 a, u32 b) { return (a >> SWAP_SLOT_BITS) == (b >> SWAP_SLOT_BITS); }
-
-/* n consecutive slots from e (in one area) into pages[], with one disk command. 0, or -1 on a disk error. */
-int swap_read_n(u32 e, u32 n, void **pages) {
-    u32 s;
-    struct swaparea *a = entry_area(e, &s);
-    if (s + n > a->slots) panic("swap_read_n: past the end of the area");
-    if (ide_io(drive_of(a), s * SECT_PER_SLOT, n * SECT_PER_SLOT, pages, 0)) return -1;
-    a->pages_in += n;
-    return 0;
 }

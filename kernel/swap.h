@@ -47,9 +47,7 @@ void swap_free(u32 e);
 u32 swap_cache_get(u32 e);
 void swap_cache_set(u32 e, u32 frame_plus_1);
 int swap_write(u32 e, void *page);
-int swap_read(u32 e, void *page);
-int swap_read_cluster(u32 e, int n, void **pages, u32 *entries);
+int swap_read(u32 e, u32 n, void **pages);
 u32 swap_count(u32 e);
 int swap_same_area(u32 a, u32 b);
-int swap_read_n(u32 e, u32 n, void **pages);
 #endif

@@ -211,7 +211,7 @@ static int swap_fault(struct vmspace *vs, struct vma *v, u32 page, u32 entry, ch
         frames[fn].swap = entry;
         swap_cache_set(entry, fn + 1);
         u32 extra = swap_readahead(entry, pages);
-        int r = swap_read_n(entry, 1 + extra, (void **)pages);
+        int r = swap_read(entry, 1 + extra, (void **)pages);
         for (u32 i = 1; i <= extra; i++) {
             u32 afn = FN(V2P(pages[i]));
             if (frame_io_done(afn)) continue;             /* its slot was freed meanwhile */
