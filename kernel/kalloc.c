@@ -211,10 +211,3 @@ int frame_unref(u32 pa) {
 
 u32 frames_free(void) { return nfree + freeq.count; }
 u32 frames_total(void) { return vmc.frames_total; }
-
-/* How many frames are in use for `use`. */
-u32 frames_used_for(u8 use) {
-    u32 n = 0;
-    for (u32 i = 0; i < nframes; i++) if (frames[i].use == use) n++;
-    return n;
-}
