@@ -14,7 +14,9 @@
  * on the page before the frame is reused takes it back without I/O (a
  * rescue, pageout.c). kalloc takes from the free list first, then the
  * oldest frame of the queue, and wakes the page daemon when the two run
- * low.
+ * low; when both are empty, a process reclaims a page itself (and may sleep
+ * while it is written out), so that a system call needing a page of kernel
+ * memory does not fail while memory holds pages that could go to swap.
  *
  * RAM is sized from the Multiboot memory map, or from mem_lower/mem_upper
  * when there is none. Frames below 1 MiB (BIOS areas, the boot information),
@@ -25,6 +27,7 @@
 #include "kalloc.h"
 #include "mmu.h"
 #include "multiboot.h"
+#include "proc.h"
 #include "vmstat.h"
 
 struct frame *frames;           /* frames[pa / PGSIZE] */
@@ -154,6 +157,8 @@ void *kalloc(void) {
         freeq_forget(fn);               /* its old owner must fault it in from disk now */
         frames[fn].refcount = 1;
         r = P2V(fn * PGSIZE);
+    } else if (myproc() && mem_reserve(myproc()->vs, 1) == 0) {
+        return kalloc();                /* direct reclaim: a process may wait for the disk */
     } else {
         return NULL;
     }

@@ -9,6 +9,7 @@
 #include "mmu.h"
 #include "proc.h"
 #include "trap.h"
+#include "vmstat.h"
 #include "x86.h"
 
 struct gate { u16 off_lo, sel; u8 zero, type; u16 off_hi; } __attribute__((packed));
@@ -55,7 +56,10 @@ static void user_page_fault(struct trapframe *tf) {
     int r = vm_fault(myproc()->vs, addr, access, why, sizeof why);
     if (r == 0) return;
     /* Where memory ran out depends on how much the machine has: the line does not say. */
-    if (r == -2) proc_kill(SIGKILL, "killed: %s (eip=%p)", why, tf->eip);
+    if (r == -2) {
+        vmc.oom_kills++;
+        proc_kill(SIGKILL, "killed: %s (eip=%p)", why, tf->eip);
+    }
     proc_kill(SIGSEGV, "segmentation fault at %p (%s) eip=%p", addr, why, tf->eip);
 }
 

@@ -9,6 +9,13 @@
  * fill fault). A fault outside every region, or against a region's rights,
  * is not legitimate and the caller kills the process.
  *
+ * A page that was taken away (pageout.c) is found where its PTE says: on the
+ * free page queue (a rescue: mapped again, no I/O) or in a swap slot (read
+ * back, with the slots after it as readahead; the process sleeps while the
+ * disk works). Before taking a frame, the fault makes room: its own pages
+ * go first past its RLIMIT_RSS, and when memory is short a page is reclaimed
+ * directly (pageout.c's mem_reserve).
+ *
  * The kernel touches user memory only through copyin/copyout, which walk
  * the page tables themselves (faulting pages in the same way) and copy
  * through the kernel's map of the frame: a bad user pointer gives -EFAULT,
@@ -291,7 +298,6 @@ int vm_fault(struct vmspace *vs, u32 va, int access, char *why, u32 whylen) {
         }
         if (e & PTE_CACHED) return rescue(vs, v, page, FN(PTE_ADDR(e)), why, whylen);
         if (make_room(vs) < 0) {
-            vmc.oom_kills++;
             snprintf(why, whylen, swap_enabled() ? "out of memory and swap" : "out of memory");
             return -2;
         }
@@ -314,6 +320,14 @@ static u8 *user_page(struct vmspace *vs, u32 va, int write) {
         if (vm_fault(vs, va, write, why, sizeof why) != 0) return NULL;
         pte = walkpgdir(vs->pgdir, va, 0);
     }
+    /*
+     * The kernel writes through its own map of the frame, so the MMU sets no
+     * Dirty bit in the user's PTE: set it, or eviction would drop the page
+     * as clean and lose what a read(2) put there. (Setting A and D by hand
+     * while the TLB may hold the entry with them clear is harmless: the CPU
+     * would only set them again.)
+     */
+    *pte |= write ? PTE_A | PTE_D : PTE_A;
     return (u8 *)P2V(PTE_ADDR(*pte)) + (va & (PGSIZE - 1));
 }
 

@@ -120,6 +120,18 @@ describe.skipIf(skip)('swapping: the same run twice gives the same output and co
   });
 });
 
+describe.skipIf(skip)('reclaim without the page daemon', () => {
+  // With no daemon keeping frames free (kswapd=0, and scope=local, which turns it off), memory fills up
+  // with user pages, and the kernel's own allocations (a write(2)'s bounce page, /proc/vmstat's text)
+  // must reclaim a page themselves rather than fail: no output may go missing.
+  for (const words of ['kswapd=0 policy=fifo', 'scope=local policy=random']) it.concurrent(words, async () => {
+    const r = await atlas({ cmdline: `swap=hdb:10 ${words} init=/bin/memhog -- 6M random 2`, disks: { hdb: 16 } });
+    expect(r.status, r.out).toBe(0);
+    expect(osIndependent(r.out)).toBe(nativeRun('memhog', ['6M', 'random', '2']).out);
+    expect(atlasDeltas(r.out, 'this process').get('swap_outs') ?? 0, r.out).toBeGreaterThan(1000);
+  });
+});
+
 describe.skipIf(skip)('swap areas and readahead', () => {
   it.concurrent('equal priorities are striped, a lower one waits until they are full', async () => {
     // 1024 pages, fewer of them out: they fit in hdb and hdc (1024 slots), so hdd is not touched.
