@@ -107,7 +107,8 @@ export async function runMachineWorkload(name: MachineWorkload, kernel: Uint8Arr
     ramBytes: opts.ramBytes,
     output: out,
     disks: disk ? [new DiskImage(new Uint8Array(BENCH_DISK_IMAGE_BYTES))] : [],
-    diskLatencyNs: 0, // the emulator's speed, not a simulated disk's
+    diskLatencyNs: 0, // the emulator's speed, not a simulated disk's: no access time,
+    diskBytesPerSecond: Infinity, // and no transfer time
     translate: opts.translate,
   });
   const cmdline = [spec.cmdline, opts.cmdline].filter((s) => s).join(' ') || undefined;

@@ -163,7 +163,7 @@ async function bench(opts: { runs: number; ram: number; translate: boolean }): P
 
   // Multiboot kernels on the whole PC (emulator/host/bench.ts): devices and interrupts as well as the CPU.
   const kernels = MACHINE_WORKLOADS.map((name) => ({ name, elf: readArtifact(...machineWorkloadKernel(name)) }));
-  console.log('\nMachine workloads (Multiboot kernels on the whole PC; bench-disk: 33 MiB disk in memory, no disk latency):');
+  console.log('\nMachine workloads (Multiboot kernels on the whole PC; bench-disk: 33 MiB disk in memory, no access or transfer time):');
   const mHeader = ['workload', 'instructions', 'median MIPS', 'min MIPS', 'max MIPS', 'median rate', 'checksum'];
   const mWidths = [16, 14, 12, 10, 10, 18, 10];
   const medianMips = new Map<MachineWorkload, number>();

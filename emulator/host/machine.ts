@@ -74,6 +74,8 @@ export interface MachineOptions {
   disks?: (DiskImage | null | undefined)[];
   /** ATA medium access time in ns (default DEFAULT_DISK_LATENCY_NS; 0 for none). */
   diskLatencyNs?: number;
+  /** ATA sustained transfer rate after the access, in bytes per second (default the ATA model's 16 MB/s; Infinity: no transfer time). */
+  diskBytesPerSecond?: number;
   /** Translate hot blocks to wasm (default true). */
   translate?: boolean;
   /** Use dist/core.debug.wasm. */
@@ -254,7 +256,7 @@ export class Machine {
 
     const disks = opts.disks ?? [];
     const channel = (index: 0 | 1, command: number, control: number, irq: number): AtaChannel => {
-      const ch = new AtaChannel(command, control, this.pic.irq(irq), this.clock, [disks[2 * index] ?? null, disks[2 * index + 1] ?? null], opts.diskLatencyNs ?? DEFAULT_DISK_LATENCY_NS);
+      const ch = new AtaChannel(command, control, this.pic.irq(irq), this.clock, [disks[2 * index] ?? null, disks[2 * index + 1] ?? null], opts.diskLatencyNs ?? DEFAULT_DISK_LATENCY_NS, opts.diskBytesPerSecond);
       this.bus.register(index === 0 ? 'ATA primary' : 'ATA secondary', ch.ports, this.blockDevice(ch, command));
       return ch;
     };
