@@ -177,3 +177,86 @@ function readSymbols(bytes: Uint8Array, view: DataView, shoff: number, shentsize
   }
   return symbols;
 }
+
+/** A section header, with its name from the section-name string table. */
+export interface ElfSection {
+  name: string;
+  type: number;
+  /** Virtual address when the section is loaded (0 for debug sections). */
+  addr: number;
+  /** File offset and size in bytes. */
+  offset: number;
+  size: number;
+  link: number;
+}
+
+/** The section headers of an ELF32 i386 executable (empty when it has none); the debugger finds .debug_line and .symtab through them. */
+export function elfSections(bytes: Uint8Array): ElfSection[] {
+  const { view, shoff, shentsize, shnum } = elfHeader(bytes);
+  if (shoff === 0 || shnum === 0 || shentsize < SHDR_SIZE || shoff + shnum * shentsize > bytes.length) return [];
+  const u32 = (off: number): number => view.getUint32(off, true);
+  const header = (i: number): number => shoff + i * shentsize;
+  // e_shstrndx names the section whose strings the sh_name offsets index
+  // (an index past the table leaves every section unnamed)
+  const shstrndx = view.getUint16(50, true);
+  const namesStart = shstrndx < shnum ? u32(header(shstrndx) + 16) : 0;
+  const namesEnd = shstrndx < shnum ? Math.min(namesStart + u32(header(shstrndx) + 20), bytes.length) : 0;
+  const sections: ElfSection[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const sh = header(i);
+    const name = namesStart + u32(sh) < namesEnd ? cString(bytes, namesStart + u32(sh), namesEnd) : '';
+    sections.push({ name, type: u32(sh + 4), addr: u32(sh + 12), offset: u32(sh + 16), size: u32(sh + 20), link: u32(sh + 24) });
+  }
+  return sections;
+}
+
+/** The bytes of the section called `name`, or undefined when the file has none (or it lies beyond the end of the file). */
+export function elfSectionBytes(bytes: Uint8Array, sections: ElfSection[], name: string): Uint8Array | undefined {
+  const section = sections.find((s) => s.name === name);
+  if (!section || section.offset + section.size > bytes.length) return undefined;
+  return bytes.subarray(section.offset, section.offset + section.size);
+}
+
+/** One .symtab entry, with what elfSymbols leaves out: its size and kind (STT_FUNC 2, STT_OBJECT 1, STT_NOTYPE 0). */
+export interface ElfSymbol {
+  name: string;
+  value: number;
+  size: number;
+  type: number;
+  /** STB_LOCAL 0, STB_GLOBAL 1, STB_WEAK 2. */
+  bind: number;
+  /** Section index (0 = undefined, 0xfff1 = absolute). */
+  shndx: number;
+}
+
+/** Every named symbol of .symtab but the section and file ones, in table order (a static name may appear more than once). */
+export function elfSymbolEntries(bytes: Uint8Array): ElfSymbol[] {
+  const sections = elfSections(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const symbols: ElfSymbol[] = [];
+  for (const symtab of sections.filter((s) => s.type === SHT_SYMTAB)) {
+    const strtab = sections[symtab.link];
+    if (!strtab || symtab.offset + symtab.size > bytes.length || strtab.offset + strtab.size > bytes.length) continue;
+    for (let s = symtab.offset; s + SYM_SIZE <= symtab.offset + symtab.size; s += SYM_SIZE) {
+      const nameOff = view.getUint32(s, true);
+      const type = bytes[s + 12] & 0xf;
+      if (nameOff === 0 || nameOff >= strtab.size || type === STT_SECTION || type === STT_FILE) continue;
+      symbols.push({
+        name: cString(bytes, strtab.offset + nameOff, strtab.offset + strtab.size),
+        value: view.getUint32(s + 4, true),
+        size: view.getUint32(s + 8, true),
+        type,
+        bind: bytes[s + 12] >> 4,
+        shndx: view.getUint16(s + 14, true),
+      });
+    }
+  }
+  return symbols;
+}
+
+/** The NUL-terminated string at `start` (stopping at `limit` if there is no NUL). */
+function cString(bytes: Uint8Array, start: number, limit: number): string {
+  let end = start;
+  while (end < limit && bytes[end] !== 0) end++;
+  return new TextDecoder().decode(bytes.subarray(start, end));
+}
