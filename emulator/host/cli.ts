@@ -23,6 +23,7 @@ import { formatKernelCounters, readKernelCounters } from './kstats.js';
 import { ReferenceFileWriter } from './refs.js';
 import { compareAtSize, defaultSizes, faultPoints, formatCompareTable, parsePolicies, parseSizes, POLICIES, type SizeResult } from './compare.js';
 import { renderFaultChart } from './plot.js';
+import { GdbStub } from './gdbstub.js';
 
 const DEFAULT_RAM_MIB = 32;
 const MiB = 1024 * 1024;
@@ -78,6 +79,7 @@ function tlbOption(value: string): Partial<Record<TlbName, TlbGeometry>> {
 }
 
 const latencyOption = integer(0, 10_000_000, 'a whole number of microseconds from 0 to 10000000');
+const portOption = integer(1, 65535, 'a TCP port from 1 to 65535');
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 
@@ -312,6 +314,17 @@ interface BootOptions {
   debug?: boolean;
   /** --record-refs: the page reference string goes to this file (emulator/host/refs.ts). */
   recordRefs?: string;
+  /** --gdb: wait for gdb on this TCP port of 127.0.0.1 and let it drive the run (emulator/host/gdbstub.ts). */
+  gdb?: number;
+}
+
+/** Listens for gdb and holds the guest until it connects (the guest then waits for gdb's first continue). */
+async function attachGdb(machine: Machine, port: number): Promise<GdbStub> {
+  const stub = new GdbStub(machine.cpu, () => machine.requestStop());
+  const { connected } = await stub.listen(port);
+  process.stderr.write(`atlas386: waiting for gdb on localhost:${port}\n`);
+  await connected;
+  return stub;
 }
 
 /** A raw disk image: read whole; with --persist, written back sector by sector to the file. */
@@ -417,8 +430,12 @@ async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
       cleanups.push(() => refs.close());
       machine.cpu.recordReferences(refs.sink);
     }
+    const gdb = opts.gdb === undefined ? undefined : await attachGdb(machine, opts.gdb);
+    if (gdb) cleanups.push(() => gdb.close());
     if (interactive) cleanups.push(attachTerminal(machine));
-    const r = await machine.run({ maxInstructions: opts.maxInstructions, realtime: interactive });
+    const r = await machine.run({ maxInstructions: opts.maxInstructions, realtime: interactive, debugger: gdb });
+    if (gdb?.killed) throw new Error('killed by gdb');
+    gdb?.guestEnded(r.reason === 'exit' ? r.exitStatus ?? 0 : 1);
     machine.cpu.recordReferences(undefined); // drains what the core still holds
     if (opts.verbose) {
       process.stderr.write(
@@ -687,6 +704,7 @@ program
   .option('--verbose', 'report unclaimed ports, the load addresses and run statistics on stderr')
   .option('--debug', 'use the debug build of the core (dist/core.debug.wasm)')
   .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')
+  .option('--gdb <PORT>', 'wait for gdb on localhost:PORT (GDB remote protocol) before running the guest', portOption)
   .action(guarded((opts: BootOptions) => boot(opts)));
 
 // A reader that goes away (`atlas386 boot | head`) ends the run quietly, as

@@ -93,6 +93,20 @@ export interface RunOptions {
    * ending the run. Not deterministic (input arrives when the user types).
    */
   realtime?: boolean;
+  /** A debugger attached to the run (emulator/host/gdbstub.ts). */
+  debugger?: RunDebugger;
+}
+
+/**
+ * What the run loop needs from a debugger: it may hold the guest at an
+ * instruction boundary, and it runs the CPU itself so that it can stop at
+ * breakpoints and after single steps.
+ */
+export interface RunDebugger {
+  /** At each turn of the run loop: a promise while the guest must stay stopped (resolves when it may go on). */
+  pause(): Promise<void> | undefined;
+  /** Runs up to `budget` instructions, as cpu.run() would, stopping early where the debugger wants. */
+  execute(budget: number): RunResult;
 }
 
 export type StopReason = 'exit' | 'halted' | 'halted-forever' | 'max-instructions' | 'triple-fault' | 'exception' | 'host-stop';
@@ -409,6 +423,14 @@ export class Machine {
       this.syncClock();
       if (this.exitStatus !== undefined) return finish('exit');
       if (this.hostStop) return finish('host-stop', 'stopped by the user');
+      const pausing = opts.debugger?.pause();
+      if (pausing) {
+        // Stopped by the debugger: no virtual time passes until it resumes.
+        this.out.flush();
+        await pausing;
+        lastYield = performance.now();
+        continue;
+      }
       const executed = cpu.instructionsRetired - start;
       if (executed >= limit) {
         return finish('max-instructions', `stopped after ${executed} instructions (--max-instructions) at ${this.where()}`);
@@ -416,7 +438,7 @@ export class Machine {
       const next = this.clock.nextEventAt();
       const untilEvent = next === Infinity ? SLICE : Math.max(1, Math.ceil((next - this.clock.now()) / NS_PER_CYCLE));
       const budget = Math.min(untilEvent, SLICE, limit - executed);
-      const result = cpu.run(budget);
+      const result = opts.debugger ? opts.debugger.execute(budget) : cpu.run(budget);
       this.syncClock();
 
       switch (result.reason) {
