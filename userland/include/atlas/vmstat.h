@@ -52,6 +52,22 @@
  * swap_hdX_slots, swap_hdX_used, ... (X = b, c, d: its size and the slots
  * in use, in pages). vmstat prints whatever counters the file has.
  *
+ * Sharing and copy-on-write (issue 7) add, global only:
+ *   shared_frames     frames mapped by more than one address space now
+ *                     (shared code, pages shared after fork)
+ *   file_frames       resident frames holding pages of files: the page
+ *                     cache, one frame per (file, page) however many
+ *                     processes map it
+ * and globally and with self_ versions:
+ *   cow_faults        write faults on copy-on-write pages (writable pages
+ *                     that fork left read-only in parent and child)
+ *   pages_copied      of those, the ones that copied the page (another
+ *                     address space still mapped it)
+ *   cow_reused        of those, the ones that found no other sharer left and
+ *                     just made the page writable again
+ * so cow_faults = pages_copied + cow_reused. sharedtext prints file_frames
+ * and shared_frames, cowfork the self_ copy-on-write counters.
+ *
  * The whole file is at most ATLAS_VMSTAT_MAX bytes and one read(2) of that
  * size returns it all. Linux also has a /proc/vmstat, in another format
  * (its first line is "nr_free_pages N"): atlas_vmstat_read() tells them apart
