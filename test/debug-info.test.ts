@@ -9,7 +9,8 @@
 // ATLAS386_REQUIRE_TOOLS=1 (CI), where they fail.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -29,9 +30,9 @@ function tool(name: string, args: string[]): string {
   return r.stdout;
 }
 
-const missing = ['objdump', 'readelf', 'nm'].filter((t) => spawnSync(t, ['--version']).error);
+const missing = ['objdump', 'readelf', 'nm', 'gcc', 'ld'].filter((t) => spawnSync(t, ['--version']).error);
 const skip = missing.length > 0 && !requireTools;
-if (skip) console.warn(`debug-info tests skipped: ${missing.join(', ')} not found (install binutils)`);
+if (skip) console.warn(`debug-info tests skipped: ${missing.join(', ')} not found (install binutils and gcc)`);
 
 /** The bytes at linear address `addr` of a loaded section of `elf`. */
 function codeAt(elf: Uint8Array, addr: number): Uint8Array {
@@ -143,6 +144,26 @@ describe.skipIf(skip)('source lines (.debug_line) match readelf', () => {
 
   it('every address of hello (user programs are built with -g)', () => {
     expect(checkLines(HELLO)).toBeGreaterThan(50);
+  });
+
+  it('line tables of versions 3 to 5 (gcc -gdwarf-2 to -gdwarf-5) alike', () => {
+    // a small program compiled for each version: gas writes version 3 for -gdwarf-2 and -gdwarf-3
+    const dir = mkdtempSync(join(tmpdir(), 'atlas386-dwarf-'));
+    try {
+      const source = join(dir, 'x.c');
+      writeFileSync(source, 'int g;\nstatic int sq(int x) {\n  return x * x;\n}\nint f(int n) {\n  int s = 0;\n  for (int i = 0; i < n; i++)\n    s += sq(i);\n  g = s;\n  return s;\n}\n');
+      for (const version of [2, 4, 5]) {
+        const object = join(dir, `x${version}.o`);
+        const exe = join(dir, `x${version}`);
+        tool('gcc', ['-m32', `-gdwarf-${version}`, '-O1', '-ffreestanding', '-nostdlib', '-fno-pic', '-c', source, '-o', object]);
+        tool('ld', ['-m', 'elf_i386', '-e', 'f', '-o', exe, object]);
+        expect(checkLines(exe), `-gdwarf-${version}`).toBeGreaterThan(3);
+        const table = LineTable.fromElf(readFileSync(exe));
+        expect(table.addressesFor('x.c', 9), `-gdwarf-${version}`).toHaveLength(1); // g = s;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names files as the table does and finds the addresses of file:line', () => {
