@@ -54,6 +54,7 @@ void timer_init(void);
 
 /* kalloc.c */
 void kalloc_init(struct multiboot_info *mb);
+extern int kalloc_atomic;
 const char *cmdline_arg(const char *key);
 void *kalloc(void);
 void kfree(void *page);
@@ -65,16 +66,30 @@ int frame_unref(u32 pa);
 extern u32 phys_top;
 
 /* pageout.c */
-pte_t *frame_pte(u32 fn);
+u32 frame_pte_bits(u32 fn, u32 bits, int clear);
 int frame_referenced(u32 fn);
 int frame_io_done(u32 fn);
-void user_frame_mapped(struct vmspace *vs, u32 va, u32 fn);
-void pte_release(struct vmspace *vs, pte_t e);
+int frame_map(struct vmspace *vs, u32 va, u32 fn);
+void frame_unmap(struct vmspace *vs, u32 va, u32 fn);
+void frame_unmap_pte(struct vmspace *vs, u32 va, u32 fn, pte_t e);
+void frame_drop_slot(u32 fn);
+void pte_release(struct vmspace *vs, u32 va, pte_t e);
 void freeq_forget(u32 fn);
 int reclaim_one(struct vmspace *only);
 int mem_reserve(struct vmspace *vs, u32 n);
 void kswapd_check(void);
 void kswapd_start(void);
+
+/* rmap.c */
+int rmap_add(u32 fn, struct vmspace *vs, u32 va);
+void rmap_del(u32 fn, struct vmspace *vs, u32 va);
+u32 rmap_count(u32 fn);
+int rmap_nth(u32 fn, u32 i, struct vmspace **vs, u32 *va);
+
+/* pagecache.c */
+u32 pagecache_find(struct inode *ip, u32 index);
+void pagecache_insert(u32 fn, struct inode *ip, u32 index);
+void pagecache_remove(u32 fn);
 
 /* replace.c */
 u32 policy_victim(struct vmspace *only, int want);

@@ -35,6 +35,7 @@ u32 nframes;                    /* records in the table: phys_top / PGSIZE */
 u32 phys_top;                   /* end of usable RAM, capped at KMAXPHYS */
 u32 ram_mib;                    /* RAM the machine says it has, in MiB (rounded) */
 static u32 nfree;
+int kalloc_atomic;              /* > 0: kalloc must not sleep (reclaim) even in a process */
 struct framelist resident, freeq;
 static u32 first_free;          /* lowest physical address we may hand out */
 
@@ -157,7 +158,7 @@ void *kalloc(void) {
         freeq_forget(fn);               /* its old owner must fault it in from disk now */
         frames[fn].refcount = 1;
         r = P2V(fn * PGSIZE);
-    } else if (myproc() && mem_reserve(myproc()->vs, 1) == 0) {
+    } else if (myproc() && !kalloc_atomic && mem_reserve(myproc()->vs, 1) == 0) {
         return kalloc();                /* direct reclaim: a process may wait for the disk */
     } else {
         return NULL;

@@ -18,16 +18,21 @@ enum frame_use {
 #define F_FILE      0x10    /* holds a page as read from a file (unless the PTE says dirty) */
 #define F_READAHEAD 0x20    /* read ahead of need and not yet faulted on */
 #define F_ORPHAN    0x40    /* its owner went away during F_IO: free it when the I/O ends */
+#define F_PCACHE    0x80    /* in the page cache (pagecache.c): a page of a file, shared read-only */
 
-struct vmspace;
+struct vmspace; struct mapping; struct inode;
 struct frame {
     u8 use;             /* enum frame_use */
     u8 flags;
     u16 refcount;       /* mappings (or kernel references) of the frame */
-    u32 owner;          /* pid of the owning process, 0 for the kernel */
-    u32 va;             /* where the owner maps it (FRAME_USER) */
-    struct vmspace *vs; /* reverse map: the address space mapping it (one mapping for now) */
-    u32 swap;           /* swap entry holding a copy (valid while the PTE is clean), 0: none */
+    u32 owner;          /* pid of the process of the first mapping, 0 for the kernel */
+    u32 va;             /* the first mapping (FRAME_USER): where vs maps it */
+    struct vmspace *vs; /* reverse map (rmap.c): the first mapping's address space, */
+    struct mapping *more;   /* and the others */
+    u32 swap;           /* swap entry holding a copy (valid while the PTEs are clean), 0: none */
+    struct inode *ip;   /* F_PCACHE: the file, */
+    u32 index;          /* the page of it (file offset / 4 KiB), */
+    u32 hnext;          /* and the next frame of the same hash chain */
     u32 prev, next;     /* links (frame numbers, 0: none) of the resident list or the free page queue */
     u32 last_use;       /* working-set policy: the owner's virtual time when last seen referenced */
     u8 age;             /* LRU policy: the Accessed-bit history, most recent in bit 7 */

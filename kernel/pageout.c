@@ -42,28 +42,43 @@ static int kswapd_chan;
 
 static int is_current(struct vmspace *vs) { return read_cr3() == V2P(vs->pgdir); }
 
-/* The PTE that maps a listed frame (its owner's). */
-pte_t *frame_pte(u32 fn) {
-    struct frame *f = &frames[fn];
-    return walkpgdir(f->vs->pgdir, f->va, 0);
+/*
+ * The OR of some PTE bits over every mapping of a resident frame; with
+ * clear, they are cleared too (and the TLB made to forget them where the
+ * address space is the current one).
+ */
+u32 frame_pte_bits(u32 fn, u32 bits, int clear) {
+    u32 got = 0, va;
+    struct vmspace *vs;
+    for (u32 i = 0; rmap_nth(fn, i, &vs, &va); i++) {
+        pte_t *pte = walkpgdir(vs->pgdir, va, 0);
+        got |= *pte & bits;
+        if (clear && (*pte & bits)) {
+            *pte &= ~bits;
+            if (is_current(vs)) invlpg(va);
+        }
+    }
+    return got;
 }
 
-/* Test and clear the Accessed bit of a listed frame's PTE (the TLB must forget it too). */
-int frame_referenced(u32 fn) {
-    pte_t *pte = frame_pte(fn);
-    if (!(*pte & PTE_A)) return 0;
-    *pte &= ~PTE_A;
-    if (is_current(frames[fn].vs)) invlpg(frames[fn].va);
-    return 1;
-}
+/* Test and clear the Accessed bits of a resident frame's mappings. */
+int frame_referenced(u32 fn) { return frame_pte_bits(fn, PTE_A, 1) != 0; }
 
-/* A frame was just mapped at va in vs: it becomes resident, and replaceable unless locked. */
-void user_frame_mapped(struct vmspace *vs, u32 va, u32 fn) {
+static int frame_dirty(u32 fn) { return frame_pte_bits(fn, PTE_D, 0) != 0; }
+
+/*
+ * vs now maps frame fn at va (the PTE is written): one more mapping. The
+ * first makes the frame resident, and replaceable unless vs locks its pages.
+ * -1 when the reverse map has no room (the caller undoes the PTE).
+ */
+int frame_map(struct vmspace *vs, u32 va, u32 fn) {
     struct frame *f = &frames[fn];
+    int first = rmap_count(fn) == 0;
+    if (rmap_add(fn, vs, va) < 0) return -1;
+    vs->resident++;
+    if (!first) return 0;
     f->use = FRAME_USER;
     f->owner = (u32)vs->pid;
-    f->va = va;
-    f->vs = vs;
     f->last_use = vs->vtime;
     f->age = 0x80;
     if (vs->lock_future) {
@@ -74,21 +89,27 @@ void user_frame_mapped(struct vmspace *vs, u32 va, u32 fn) {
         f->flags |= F_LISTED;
         flist_append(&resident, fn);
     }
-    vs->resident++;
     vmstat_resident(1);
+    return 0;
 }
 
-/* The frame stops being resident in its owner (unmapped or evicted). */
+/* The last mapping went: the frame is not resident any more. */
 static void unlist(u32 fn) {
     struct frame *f = &frames[fn];
     if (f->flags & F_LISTED) flist_remove(&resident, fn);
-    if (f->flags & F_LOCKED) {
-        f->vs->locked--;
-        vmc.pages_locked--;
-    }
-    f->flags &= ~(F_LISTED | F_LOCKED);
-    f->vs->resident--;
+    f->flags &= ~F_LISTED;
     vmstat_resident(-1);
+}
+
+/* A lock belongs to the first mapping's address space; it goes with that mapping. */
+static void unlock_for(u32 fn, struct vmspace *vs, u32 va) {
+    struct frame *f = &frames[fn];
+    if (!(f->flags & F_LOCKED) || f->vs != vs || f->va != va) return;
+    f->flags &= ~F_LOCKED;
+    vs->locked--;
+    vmc.pages_locked--;
+    f->flags |= F_LISTED;
+    flist_append(&resident, fn);
 }
 
 static void free_frame(u32 fn) {
@@ -120,16 +141,49 @@ void swap_entry_release(u32 entry) {
     swap_free(entry);
 }
 
+/* The frame stops holding its swap slot (its page is about to differ from the slot's). */
+void frame_drop_slot(u32 fn) {
+    struct frame *f = &frames[fn];
+    if (!f->swap) return;
+    if (swap_cache_get(f->swap) == fn + 1) swap_cache_set(f->swap, 0);
+    swap_free(f->swap);
+    f->swap = 0;
+}
+
+/*
+ * vs's mapping of fn at va is gone (its PTE already changed). When it was
+ * the last, the frame is freed, or, if the page cache holds it, waits on the
+ * free page queue for the next process that runs the file.
+ */
+void frame_unmap(struct vmspace *vs, u32 va, u32 fn) {
+    struct frame *f = &frames[fn];
+    unlock_for(fn, vs, va);
+    rmap_del(fn, vs, va);
+    vs->resident--;
+    if (rmap_count(fn)) return;
+    unlist(fn);
+    if (f->flags & F_PCACHE) { freeq_add(fn); return; }
+    frame_drop_slot(fn);                                /* others may still hold the slot: not this frame */
+    if (f->flags & F_IO) f->flags |= F_ORPHAN;          /* being pre-cleaned: its writer frees it */
+    else free_frame(fn);
+}
+
+/*
+ * As frame_unmap, for a mapping whose PTE was e: if the page was written
+ * through it, the Dirty bit goes with the PTE, so the slot's copy must stop
+ * counting as valid for the sharers left (evict will write a new one).
+ */
+void frame_unmap_pte(struct vmspace *vs, u32 va, u32 fn, pte_t e) {
+    frame_unmap(vs, va, fn);
+    if ((e & PTE_D) && rmap_count(fn)) frame_drop_slot(fn);
+}
+
 /* Unmapping: whatever a user PTE of vs holds is let go (vs NULL: a kernel test's plain frames). */
-void pte_release(struct vmspace *vs, pte_t e) {
+void pte_release(struct vmspace *vs, u32 va, pte_t e) {
     if (e & PTE_P) {
         u32 fn = FN(PTE_ADDR(e));
-        struct frame *f = &frames[fn];
-        if (!vs || f->use != FRAME_USER) { frame_unref(PTE_ADDR(e)); return; }
-        unlist(fn);
-        if (f->swap) { swap_entry_release(f->swap); f->swap = 0; }
-        if (f->flags & F_IO) f->flags |= F_ORPHAN;      /* being pre-cleaned: its writer frees it */
-        else frame_unref(PTE_ADDR(e));
+        if (!vs || frames[fn].use != FRAME_USER) frame_unref(PTE_ADDR(e));
+        else frame_unmap_pte(vs, va, fn, e);
     } else if (e & PTE_SWAPPED) {
         swap_entry_release(PTE_SWAPENTRY(e));
     } else if (e & PTE_CACHED) {
@@ -139,10 +193,12 @@ void pte_release(struct vmspace *vs, pte_t e) {
     }
 }
 
-/* kalloc takes a frame off the free page queue: its page's owner must now fault it in from disk. */
+/* kalloc takes a frame off the free page queue: whoever had its page must fault it in from disk now. */
 void freeq_forget(u32 fn) {
     struct frame *f = &frames[fn];
-    if (f->swap) {
+    if (f->flags & F_PCACHE) {
+        pagecache_remove(fn);
+    } else if (f->swap) {
         if (swap_cache_get(f->swap) == fn + 1) swap_cache_set(f->swap, 0);
     } else if (f->vs) {
         pte_t *pte = walkpgdir(f->vs->pgdir, f->va, 0);
@@ -152,39 +208,60 @@ void freeq_forget(u32 fn) {
 }
 
 /*
- * Take the page in frame fn away from its owner onto the free page queue,
- * writing it to swap first if no valid copy exists anywhere. Returns -1 when
- * it would need swap and there is no free slot.
+ * Every mapping of fn gets PTE `e` instead (a non-present one); the frame
+ * is no longer resident. With a swap entry, each PTE holds a reference to
+ * the slot: the frame's own moves to the first, the others are new.
+ */
+static void unmap_all(u32 fn, pte_t e, u32 entry) {
+    struct vmspace *vs;
+    u32 va;
+    for (u32 i = 0; rmap_nth(fn, i, &vs, &va); i++) {
+        *walkpgdir(vs->pgdir, va, 0) = e;
+        if (is_current(vs)) invlpg(va);
+        vs->resident--;
+        vs->st.evictions++;
+        if (entry && i > 0) swap_dup(entry);
+    }
+    vmc.evictions++;
+    unlist(fn);
+    if (e & PTE_CACHED) return;         /* a private file page: its one mapping stays, for freeq_forget */
+    while (rmap_nth(fn, 0, &vs, &va)) rmap_del(fn, vs, va);
+}
+
+/* A slot the frame may write its page to: its own, unless others share it and the page changed. 0: swap is full. */
+static u32 writable_slot(u32 fn, int dirty) {
+    struct frame *f = &frames[fn];
+    if (f->swap && dirty && swap_count(f->swap) > 1) frame_drop_slot(fn);
+    if (!f->swap) {
+        f->swap = swap_alloc(f->vs->swap_near);
+        if (f->swap) f->vs->swap_near = f->swap;
+    }
+    return f->swap;
+}
+
+/*
+ * Take the page in frame fn away from all its sharers onto the free page
+ * queue, writing it to swap first if no valid copy exists anywhere. Returns
+ * -1 when it would need swap and there is no free slot.
  */
 static int evict(u32 fn) {
     struct frame *f = &frames[fn];
-    struct vmspace *vs = f->vs;
-    pte_t *pte = frame_pte(fn);
-    int dirty = (*pte & PTE_D) != 0;
-    if ((f->flags & F_FILE) && !dirty) {
-        unlist(fn);
-        *pte = fn * PGSIZE | PTE_CACHED;
-        if (is_current(vs)) invlpg(f->va);
-        VMSTAT(vs, evictions);
+    int dirty = frame_dirty(fn);
+    if ((f->flags & F_PCACHE) || ((f->flags & F_FILE) && !dirty)) {
+        /* The file has it: page-cache sharers find it again through the cache, a private page through its PTE. */
+        unmap_all(fn, (f->flags & F_PCACHE) ? 0 : fn * PGSIZE | PTE_CACHED, 0);
         vmc.evictions_file++;
         freeq_add(fn);
         return 0;
     }
     /* Anonymous, or a file page written since: only swap can keep it. */
     int write = dirty || !f->swap;
-    if (!f->swap) {
-        f->swap = swap_alloc(vs->swap_near);
-        if (!f->swap) return -1;
-        vs->swap_near = f->swap;
-    }
-    u32 entry = f->swap;
-    unlist(fn);
-    *pte = PTE_MKSWAP(entry);
-    if (is_current(vs)) invlpg(f->va);
+    u32 entry = writable_slot(fn, dirty);
+    if (!entry) return -1;
+    struct vmspace *vs = f->vs;
+    unmap_all(fn, PTE_MKSWAP(entry), entry);
     swap_cache_set(entry, fn + 1);
     f->flags &= ~F_FILE;
-    f->vs = NULL;                       /* from now on the frame is found through its slot */
-    VMSTAT(vs, evictions);
     vmc.evictions_anon++;
     if (write) {
         VMSTAT(vs, swap_outs);          /* counted now: vs may be gone when the write ends */
@@ -236,10 +313,10 @@ void kswapd_check(void) {
     if (kswapd_proc && frames_available() < vmtune.low) wakeup(&kswapd_chan);
 }
 
-/* Is the page in a listed frame dirty with respect to its copy (swap or file)? */
+/* Is the page in a resident frame dirty with respect to its copy (swap or file)? */
 static int needs_write(u32 fn) {
     struct frame *f = &frames[fn];
-    return (*frame_pte(fn) & PTE_D) || (!(f->flags & F_FILE) && !f->swap);
+    return !(f->flags & F_PCACHE) && (frame_dirty(fn) || (!(f->flags & F_FILE) && !f->swap));
 }
 
 /*
@@ -255,17 +332,14 @@ static void preclean(void) {
         u32 fn = batch[i];
         struct frame *f = &frames[fn];
         if (!(f->flags & F_LISTED) || (f->flags & F_IO) || !needs_write(fn)) continue;   /* changed while we slept */
-        if (!f->swap) {
-            f->swap = swap_alloc(f->vs->swap_near);
-            if (!f->swap) return;
-            f->vs->swap_near = f->swap;
-        }
-        *frame_pte(fn) &= ~PTE_D;       /* our CR3 is the kernel's: no TLB entry of it to flush */
+        u32 entry = writable_slot(fn, frame_dirty(fn));
+        if (!entry) return;
+        frame_pte_bits(fn, PTE_D, 1);
         f->flags &= ~F_FILE;
         f->flags |= F_IO;
         VMSTAT(f->vs, swap_outs);
         VMSTAT(f->vs, precleaned);
-        swap_write(f->swap, P2V(fn * PGSIZE));
+        swap_write(entry, P2V(fn * PGSIZE));
         frame_io_done(fn);
     }
 }

@@ -18,6 +18,16 @@
 #include "x86.h"
 
 struct proc proc[NPROC];
+
+/*
+ * For the host (the emulator's tests, a debugger): where to find things in
+ * proc[] without a copy of these structures. ELF symbols `proc` and
+ * `kproc_layout`; kernel virtual addresses are physical + KERNBASE.
+ */
+const u32 kproc_layout[] = {
+    NPROC, sizeof(struct proc), offsetof(struct proc, state), offsetof(struct proc, pid),
+    offsetof(struct proc, name), offsetof(struct proc, vs), offsetof(struct vmspace, pgdir), UNUSED,
+};
 static struct proc *current;
 static struct context *sched_context;
 static struct proc *initproc;

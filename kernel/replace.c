@@ -20,9 +20,10 @@
  *           working set and may go; a scan that finds every page inside
  *           takes the one idle longest.
  *
- * `only` restricts the choice to one address space (local replacement);
- * VICTIM_FILE to clean pages of files (swappiness). Pages under I/O are
- * never chosen.
+ * The Accessed and Dirty bits of a shared page are those of all its
+ * mappings (pageout.c's frame_pte_bits). `only` restricts the choice to
+ * pages only one address space maps (local replacement); VICTIM_FILE to
+ * clean pages of files (swappiness). Pages under I/O are never chosen.
  */
 #include "defs.h"
 #include "kalloc.h"
@@ -36,11 +37,20 @@ struct vmtune vmtune = {
 };
 const char *const policy_names[] = { "fifo", "clock", "lru", "random", "ws" };
 
+/* Only `only`'s own pages: every mapping of the frame is in that address space. */
+static int owned_by(u32 fn, struct vmspace *only) {
+    struct vmspace *vs;
+    u32 va;
+    for (u32 i = 0; rmap_nth(fn, i, &vs, &va); i++)
+        if (vs != only) return 0;
+    return 1;
+}
+
 static int eligible(u32 fn, struct vmspace *only, int want) {
     struct frame *f = &frames[fn];
     if (f->flags & F_IO) return 0;
-    if (only && f->vs != only) return 0;
-    if ((want & VICTIM_FILE) && (!(f->flags & F_FILE) || (*frame_pte(fn) & PTE_D))) return 0;
+    if (only && !owned_by(fn, only)) return 0;
+    if ((want & VICTIM_FILE) && (!(f->flags & (F_FILE | F_PCACHE)) || frame_pte_bits(fn, PTE_D, 0))) return 0;
     return 1;
 }
 
@@ -83,7 +93,7 @@ static u32 lru_victim(struct vmspace *only, int want) {
     u32 best = 0, best_key = ~0u;
     for (u32 fn = resident.head; fn; fn = frames[fn].next) {
         if (!eligible(fn, only, want)) continue;
-        u32 key = frames[fn].age | ((*frame_pte(fn) & PTE_A) ? 0x100u : 0);
+        u32 key = frames[fn].age | (frame_pte_bits(fn, PTE_A, 0) ? 0x100u : 0);
         if (key < best_key) { best = fn; best_key = key; }
     }
     return best;

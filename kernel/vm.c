@@ -78,7 +78,7 @@ void unmap_range(pde_t *pgdir, struct vmspace *vs, u32 start, u32 end) {
         if (!e) continue;
         *pte = 0;
         if (current && (e & PTE_P)) invlpg(va);
-        pte_release(vs, e);
+        pte_release(vs, va, e);
     }
 }
 

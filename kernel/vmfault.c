@@ -12,7 +12,9 @@
  * A page that was taken away (pageout.c) is found where its PTE says: on the
  * free page queue (a rescue: mapped again, no I/O) or in a swap slot (read
  * back, with the slots after it as readahead; the process sleeps while the
- * disk works). Before taking a frame, the fault makes room: its own pages
+ * disk works). A write to a shared page copies it (copy-on-write), and
+ * text and read-only data come from the page cache, one frame for every
+ * process that runs the file. Before taking a frame, the fault makes room: its own pages
  * go first past its RLIMIT_RSS, and when memory is short a page is reclaimed
  * directly (pageout.c's mem_reserve).
  *
@@ -113,27 +115,81 @@ static int file_backed(struct vma *v, u32 page) {
     return (v->flags & VMA_FILE) && page < v->file_va + v->file_size && page + PGSIZE > v->file_va;
 }
 
-/* Map a frame we filled at page: present, with the region's rights. */
+/*
+ * Map frame fn at page with the region's rights, except that a page others
+ * map too (or whose swap slot others hold) is read-only until a write
+ * copies it (cow_fault).
+ */
 static int map_user(struct vmspace *vs, struct vma *v, u32 page, u32 fn) {
-    if (map_page(vs->pgdir, page, fn * PGSIZE, PTE_U | ((v->flags & VMA_W) ? PTE_W : 0)) < 0) return -1;
-    user_frame_mapped(vs, page, fn);
-    return 0;
+    struct frame *f = &frames[fn];
+    int shared = rmap_count(fn) > 0 || (f->swap && swap_count(f->swap) > 1);
+    if (map_page(vs->pgdir, page, fn * PGSIZE, PTE_U | ((v->flags & VMA_W) && !shared ? PTE_W : 0)) < 0) return -1;
+    if (frame_map(vs, page, fn) == 0) return 0;
+    *walkpgdir(vs->pgdir, page, 0) = 0;
+    invlpg(page);
+    return -1;
+}
+
+/*
+ * Pages of read-only file regions (text, read-only data) go through the page
+ * cache, shared by every process that maps them: a page there is the file's
+ * page as it is on disk, bytes around the segment included (as Linux maps
+ * them), so a region qualifies when nothing in it is zero-filled and its
+ * pages fall on the file's pages. The index is the page's offset in the
+ * file, in pages.
+ */
+static int pcache_page(struct vma *v, u32 page) {
+    (void)page;
+    u32 lead = v->file_va - v->start;           /* bytes of the first page before the segment */
+    return (v->flags & VMA_FILE) && !(v->flags & VMA_W) && PGROUNDUP(v->file_va + v->file_size) >= v->end &&
+           v->file_off >= lead && (v->file_off - lead) % PGSIZE == 0;
+}
+
+static u32 pcache_index(struct vma *v, u32 page) { return (v->file_off + page - v->file_va) / PGSIZE; }
+
+/* npages whole pages of the file from page `index` into pages[] (zeros past its end), one disk command. */
+static int read_cache_pages(struct inode *ip, u32 index, u8 **pages, u32 npages) {
+    u32 off = index * PGSIZE, end = off + npages * PGSIZE < ip->size ? off + npages * PGSIZE : ip->size;
+    for (u32 i = 0; i < npages; i++) memset(pages[i], 0, PGSIZE);
+    if (off >= end) return 0;
+    if (ide_io(0, ip->sector + off / 512, (end - off + 511) / 512, (void **)pages, 0) < 0) return -1;
+    u32 tail = end - off;                       /* the last sector ran past the file's bytes */
+    if (tail % PGSIZE) memset(pages[tail / PGSIZE] + tail % PGSIZE, 0, PGSIZE - tail % PGSIZE);
+    return 1;
 }
 
 /*
  * Anticipatory paging from a file: the pages after `page` in the region
- * that were never touched are read with it, into frames put straight on the
- * free page queue (their PTEs say PTE_CACHED), so a fault on one is minor.
- * Only while memory is plentiful. Returns how many frames it added to pages[].
+ * that were never touched (and, for page-cache pages, are not cached yet)
+ * are read with it, into frames that wait on the free page queue, so that a
+ * fault on one is minor. Only while memory is plentiful. Returns how many
+ * frames it added to pages[].
  */
 static u32 file_readahead(struct vmspace *vs, struct vma *v, u32 page, u8 **pages) {
+    int cached = pcache_page(v, page);
     u32 n = 0;
     for (u32 va = page + PGSIZE; n < vmtune.readahead && va < v->end && file_backed(v, va); va += PGSIZE) {
         pte_t *pte = walkpgdir(vs->pgdir, va, 0);
         if (!pte || *pte || frames_available() <= vmtune.low + 2) break;
+        if (cached && (!pcache_page(v, va) || pagecache_find(v->ip, pcache_index(v, va)))) break;
+        if (!cached && pcache_page(v, va)) break;
         pages[1 + n++] = kalloc();
     }
     return n;
+}
+
+/* A page read ahead waits on the free page queue: found by the page cache, or by its PTE. */
+static void park_readahead(struct vmspace *vs, struct vma *v, u32 va, u32 fn) {
+    if (pcache_page(v, va)) {
+        pagecache_insert(fn, v->ip, pcache_index(v, va));
+    } else {
+        *walkpgdir(vs->pgdir, va, 0) = fn * PGSIZE | PTE_CACHED;
+        frames[fn].vs = vs;             /* the PTE that names it, for freeq_forget */
+        frames[fn].va = va;
+    }
+    frames[fn].flags |= F_FILE | F_READAHEAD;
+    freeq_add(fn);
+    VMSTAT(vs, readahead_read);
 }
 
 /* A fault on a page never brought in: read it from the file (with readahead) or zero-fill it. */
@@ -143,21 +199,20 @@ static int fill_fault(struct vmspace *vs, struct vma *v, u32 page, char *why, u3
     u32 fn = FN(V2P(pages[0]));
     if (file_backed(v, page)) {
         u32 extra = file_readahead(vs, v, page, pages);
-        int r = read_file_pages(v, page, pages, 1 + extra);
+        /* In the cache and in flight at once, so that another process faulting on it waits for this read. */
+        if (pcache_page(v, page)) pagecache_insert(fn, v->ip, pcache_index(v, page));
+        frames[fn].flags |= F_IO;
+        int r = pcache_page(v, page) ? read_cache_pages(v->ip, pcache_index(v, page), pages, 1 + extra)
+                                     : read_file_pages(v, page, pages, 1 + extra);
+        frames[fn].flags &= ~F_IO;
+        wakeup(&frames[fn]);
         if (r < 0) {
+            if (frames[fn].flags & F_PCACHE) pagecache_remove(fn);
             for (u32 i = 0; i <= extra; i++) kfree(pages[i]);
             snprintf(why, whylen, "disk error paging in");
             return -1;
         }
-        for (u32 i = 1; i <= extra; i++) {      /* their PTEs stayed 0: only we fault on our pages */
-            u32 afn = FN(V2P(pages[i])), ava = page + i * PGSIZE;
-            *walkpgdir(vs->pgdir, ava, 0) = afn * PGSIZE | PTE_CACHED;
-            frames[afn].vs = vs;
-            frames[afn].va = ava;
-            frames[afn].flags |= F_FILE | F_READAHEAD;
-            freeq_add(afn);
-            VMSTAT(vs, readahead_read);
-        }
+        for (u32 i = 1; i <= extra; i++) park_readahead(vs, v, page + i * PGSIZE, FN(V2P(pages[i])));
         frames[fn].flags |= F_FILE;
         if (r) VMSTAT(vs, major_faults);
         else VMSTAT(vs, minor_faults);
@@ -165,13 +220,33 @@ static int fill_fault(struct vmspace *vs, struct vma *v, u32 page, char *why, u3
         VMSTAT(vs, minor_faults);
         VMSTAT(vs, zero_fill_faults);
     }
-    if (map_user(vs, v, page, fn) < 0) { kfree(pages[0]); snprintf(why, whylen, "out of memory"); return -2; }
-    return 0;
+    if (map_user(vs, v, page, fn) == 0) return 0;
+    if (frames[fn].flags & F_PCACHE) pagecache_remove(fn);
+    kfree(pages[0]);
+    snprintf(why, whylen, "out of memory");
+    return -2;
+}
+
+/* A page-cache hit: map the frame (from the free page queue if nobody maps it now). 1: look again. */
+static int pcache_fault(struct vmspace *vs, struct vma *v, u32 page, u32 fn, char *why, u32 whylen) {
+    if (frames[fn].flags & F_IO) { sleep(&frames[fn]); return 1; }     /* another process is reading it */
+    if (frames[fn].flags & F_QUEUED) {
+        freeq_take(fn);
+        if (frames[fn].flags & F_READAHEAD) VMSTAT(vs, readahead_used);
+        else VMSTAT(vs, rescues);
+        frames[fn].flags &= ~F_READAHEAD;
+    }
+    VMSTAT(vs, minor_faults);
+    if (map_user(vs, v, page, fn) == 0) return 0;
+    if (!rmap_count(fn)) freeq_add(fn);
+    snprintf(why, whylen, "out of memory");
+    return -2;
 }
 
 /* A rescue: the page's frame was on the free page queue, its contents intact. */
 static int rescue(struct vmspace *vs, struct vma *v, u32 page, u32 fn, char *why, u32 whylen) {
     freeq_take(fn);
+    if (frames[fn].vs) rmap_del(fn, vs, page);         /* a private file page's PTE named it: mapped again now */
     if (frames[fn].flags & F_READAHEAD) VMSTAT(vs, readahead_used);
     else VMSTAT(vs, rescues);
     frames[fn].flags &= ~F_READAHEAD;
@@ -201,15 +276,27 @@ static u32 swap_readahead(u32 entry, u8 **pages) {
     return n;
 }
 
-/* A fault on a page in swap: rescue it from the swap cache, or read it (and its neighbours). */
+/*
+ * A fault on a page in swap: take it from the swap cache (on the free page
+ * queue, or mapped by another process sharing the slot since a fork), or
+ * read it (and the slots after it). The frame then holds one reference to
+ * the slot: a clean page with a copy there can be dropped without a write.
+ */
 static int swap_fault(struct vmspace *vs, struct vma *v, u32 page, u32 entry, char *why, u32 whylen) {
     u32 cached = swap_cache_get(entry), fn;
     if (cached) {
         fn = cached - 1;
+        if (frames[fn].swap != entry) panic("swap_fault: the swap cache names frame %x for %x, which holds %x", fn, entry, frames[fn].swap);
         if (frames[fn].flags & F_IO) { sleep(&frames[fn]); return 1; }   /* in flight: look again after */
-        if (!(frames[fn].flags & F_QUEUED)) panic("swap_fault: cached frame %x is in use", fn);
-        int r = rescue(vs, v, page, fn, why, whylen);
-        if (r < 0) return r;
+        if (frames[fn].flags & F_QUEUED) {
+            int r = rescue(vs, v, page, fn, why, whylen);
+            if (r < 0) return r;
+            frames[fn].swap = entry;                /* our PTE's reference moves to the frame */
+        } else {
+            VMSTAT(vs, minor_faults);               /* another sharer brought it back: share it */
+            if (map_user(vs, v, page, fn) < 0) { snprintf(why, whylen, "out of memory"); return -2; }
+            swap_free(entry);                       /* the frame holds a reference already */
+        }
     } else {
         u8 *pages[1 + 32];
         pages[0] = kalloc();
@@ -228,32 +315,17 @@ static int swap_fault(struct vmspace *vs, struct vma *v, u32 page, u32 entry, ch
         }
         frames[fn].flags &= ~F_IO;
         wakeup(&frames[fn]);
-        if (r < 0) {
+        if (r < 0 || map_user(vs, v, page, fn) < 0) {
             swap_cache_set(entry, 0);
             kfree(pages[0]);
-            snprintf(why, whylen, "disk error paging in from swap");
-            return -1;
+            snprintf(why, whylen, r < 0 ? "disk error paging in from swap" : "out of memory");
+            return r < 0 ? -1 : -2;
         }
         VMSTAT(vs, major_faults);
         VMSTAT(vs, swap_ins);
-        if (map_user(vs, v, page, fn) < 0) {
-            swap_cache_set(entry, 0);
-            kfree(pages[0]);
-            snprintf(why, whylen, "out of memory");
-            return -2;
-        }
     }
-    /*
-     * The frame holds our reference to the slot now: a clean page with a
-     * copy there can be dropped without a write. A slot others share (after
-     * fork) we let go, and any slot while swap is more than half full.
-     */
-    frames[fn].swap = entry;
-    if (swap_count(entry) > 1 || swap_nearly_full()) {
-        swap_cache_set(entry, 0);
-        swap_free(entry);
-        frames[fn].swap = 0;
-    }
+    /* While swap is more than half full, a page only we hold gives its slot up. */
+    if (swap_count(entry) == 1 && swap_nearly_full()) frame_drop_slot(fn);
     return 0;
 }
 
@@ -261,6 +333,39 @@ static int swap_fault(struct vmspace *vs, struct vma *v, u32 page, u32 entry, ch
 static int make_room(struct vmspace *vs) {
     if (vs->rss_limit && vs->resident - vs->locked >= vs->rss_limit) reclaim_one(vs);
     return mem_reserve(vs, 2);
+}
+
+/*
+ * A write to a present, read-only page of a writable region: copy-on-write.
+ * A page nobody else maps any more is just made writable again (it gives up
+ * a swap slot others still hold: its contents are about to differ); a shared
+ * one is copied. 1: look again (memory had to be made and things moved).
+ */
+static int cow_fault(struct vmspace *vs, u32 page, u32 fn, char *why, u32 whylen) {
+    pte_t *pte = walkpgdir(vs->pgdir, page, 0);
+    if (rmap_count(fn) == 1) {
+        if (frames[fn].swap && swap_count(frames[fn].swap) > 1) frame_drop_slot(fn);
+        *pte |= PTE_W;
+        invlpg(page);
+        VMSTAT(vs, cow_faults);
+        VMSTAT(vs, cow_reused);
+        return 0;
+    }
+    if (make_room(vs) < 0) {
+        snprintf(why, whylen, swap_enabled() ? "out of memory and swap" : "out of memory");
+        return -2;
+    }
+    if (*pte != (fn * PGSIZE | (*pte & 0xFFF)) || !(*pte & PTE_P) || rmap_count(fn) == 1) return 1;
+    u8 *copy = kalloc();
+    memcpy(copy, P2V(fn * PGSIZE), PGSIZE);
+    pte_t old = *pte;
+    *pte = V2P(copy) | PTE_P | PTE_U | PTE_W;
+    invlpg(page);
+    frame_unmap_pte(vs, page, fn, old);
+    frame_map(vs, page, FN(V2P(copy)));         /* a first mapping: cannot fail */
+    VMSTAT(vs, cow_faults);
+    VMSTAT(vs, pages_copied);
+    return 0;
 }
 
 static const char *access_name[] = { "read", "write", "execute" };
@@ -291,12 +396,25 @@ int vm_fault(struct vmspace *vs, u32 va, int access, char *why, u32 whylen) {
     for (;;) {
         pte_t *pte = walkpgdir(vs->pgdir, page, 0);
         u32 e = pte ? *pte : 0;
+        if ((e & PTE_P) && access == 1 && !(e & PTE_W)) {
+            int r = cow_fault(vs, page, FN(PTE_ADDR(e)), why, whylen);
+            if (r <= 0) return r;
+            continue;
+        }
         if (e & PTE_P) {
             /* Present and allowed: a translation the TLB held from before a change. */
             invlpg(page);
             return 0;
         }
         if (e & PTE_CACHED) return rescue(vs, v, page, FN(PTE_ADDR(e)), why, whylen);
+        u32 cached = !e && pcache_page(v, page) ? pagecache_find(v->ip, pcache_index(v, page)) : 0;
+        if (cached) {
+            if (!walkpgdir(vs->pgdir, page, 1)) { snprintf(why, whylen, "out of memory"); return -2; }
+            if (pagecache_find(v->ip, pcache_index(v, page)) != cached) continue;   /* the page table's kalloc took it */
+            int r = pcache_fault(vs, v, page, cached, why, whylen);
+            if (r <= 0) return r;
+            continue;
+        }
         if (make_room(vs) < 0) {
             snprintf(why, whylen, swap_enabled() ? "out of memory and swap" : "out of memory");
             return -2;
@@ -381,10 +499,35 @@ int copyinstr(struct vmspace *vs, char *dst, u32 src, u32 max) {
 }
 
 /*
- * fork: the same regions, and a copy of every resident page (copy-on-write
- * comes later); a page in swap is shared through its slot, which the first
- * of the two to fault on it reads into a page of its own.
+ * fork, copy-on-write: the child maps the parent's frames, and the writable
+ * ones become read-only in both (cow_fault copies a page on the first
+ * write by either). A page in swap is shared through its slot. Only page
+ * tables are allocated.
  */
+static int share_page(struct vmspace *vs, struct vmspace *n, u32 va) {
+    if (mem_reserve(vs, 2) < 0) return -1;          /* a page table, a reverse-map record */
+    pte_t *child = walkpgdir(n->pgdir, va, 1);
+    if (!child) return -1;
+    pte_t *parent = walkpgdir(vs->pgdir, va, 0);    /* read now: making room may have evicted it */
+    pte_t e = *parent;
+    if (!(e & PTE_P)) {
+        if (e & PTE_SWAPPED) {
+            swap_dup(PTE_SWAPENTRY(e));
+            *child = e;
+        }                                           /* a file page on the free queue: the child reads it again */
+        return 0;
+    }
+    u32 fn = FN(PTE_ADDR(e));
+    if (e & PTE_W) {
+        *parent = e & ~PTE_W;
+        invlpg(va);                                 /* the parent is the current address space */
+    }
+    *child = PTE_ADDR(e) | PTE_P | PTE_U;
+    if (frame_map(n, va, fn) < 0) { *child = 0; return -1; }
+    if (!(frames[fn].flags & F_PCACHE)) frames[fn].flags &= ~F_FILE;   /* shared, it can only go to swap */
+    return 0;
+}
+
 struct vmspace *vmspace_copy(struct vmspace *vs, int pid) {
     struct vmspace *n = vmspace_new(pid);
     if (!n) return NULL;
@@ -395,21 +538,7 @@ struct vmspace *vmspace_copy(struct vmspace *vs, int pid) {
     n->swap_near = vs->swap_near;
     for (u32 va = 0; va < KERNBASE; va += PGSIZE) {
         if (!(vs->pgdir[PDX(va)] & PTE_P)) { va += BIGPGSIZE - PGSIZE; continue; }
-        if (!*walkpgdir(vs->pgdir, va, 0)) continue;
-        if (mem_reserve(vs, 2) < 0) { vmspace_free(n); return NULL; }
-        u32 e = *walkpgdir(vs->pgdir, va, 0);          /* again: mem_reserve may have evicted it */
-        if (!(e & PTE_P) && (e & PTE_SWAPPED)) {
-            if (!walkpgdir(n->pgdir, va, 1)) { vmspace_free(n); return NULL; }
-            swap_dup(PTE_SWAPENTRY(e));
-            *walkpgdir(n->pgdir, va, 0) = e;
-            continue;
-        }
-        if (!(e & PTE_P)) continue;                    /* a file page on the free queue: the child reads it again */
-        u8 *frame = kalloc();
-        memcpy(frame, P2V(PTE_ADDR(e)), PGSIZE);
-        if (map_page(n->pgdir, va, V2P(frame), e & (PTE_W | PTE_U)) < 0) { kfree(frame); vmspace_free(n); return NULL; }
-        user_frame_mapped(n, va, FN(V2P(frame)));
-        if ((frames[FN(PTE_ADDR(e))].flags & F_FILE) && !(e & PTE_D)) frames[FN(V2P(frame))].flags |= F_FILE;
+        if (*walkpgdir(vs->pgdir, va, 0) && share_page(vs, n, va) < 0) { vmspace_free(n); return NULL; }
     }
     return n;
 }

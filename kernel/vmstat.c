@@ -27,6 +27,7 @@ const struct kcounter kcounters[] = {
     C(minor_faults), C(major_faults), C(zero_fill_faults),
     C(swap_ins), C(swap_outs), C(evictions), C(evictions_file), C(evictions_anon),
     C(rescues), C(precleaned), C(readahead_read), C(readahead_used),
+    C(cow_faults), C(pages_copied), C(cow_reused), C(shared_frames), C(file_frames),
     C(kswapd_wakeups), C(kswapd_stolen), C(oom_kills),
     C(pages_resident), C(pages_resident_peak), C(pages_locked),
     C(frames_total), C(frames_free), C(free_queue),
@@ -42,6 +43,7 @@ const u32 nkcounters = NELEM(kcounters);
 static const struct { const char *name; u32 offset; } self_counters[] = {
     P(minor_faults), P(major_faults), P(zero_fill_faults), P(swap_ins), P(swap_outs),
     P(evictions), P(rescues), P(precleaned), P(readahead_read), P(readahead_used),
+    P(cow_faults), P(pages_copied), P(cow_reused),
 };
 
 /* A timer tick: who had the CPU (see the top of the file). */

@@ -18,7 +18,10 @@ extern const u32 nkcounters;
     u32 rescues;            /* faults that took a page back from the free page queue */ \
     u32 precleaned;         /* dirty pages written early by the page daemon */ \
     u32 readahead_read;     /* pages read ahead of a fault (from swap or a file) */ \
-    u32 readahead_used;     /* of those, pages a later fault found */
+    u32 readahead_used;     /* of those, pages a later fault found */ \
+    u32 cow_faults;         /* writes to copy-on-write pages */ \
+    u32 pages_copied;       /* of those, the ones that copied the page */ \
+    u32 cow_reused;         /* the ones that found no other sharer: made writable, no copy */
 
 struct vmstats { VMSTATS_PER_PROCESS };
 
@@ -28,6 +31,8 @@ struct vmcounters {
     u32 kswapd_wakeups, kswapd_stolen;
     u32 oom_kills;
     u32 pages_resident, pages_resident_peak, pages_locked;
+    u32 shared_frames;              /* frames mapped more than once (rmap.c) */
+    u32 file_frames;                /* frames in the page cache (pagecache.c) */
     u32 frames_total, frames_free, free_queue;
     u32 ticks_busy, ticks_idle, ticks_iowait;
 };

@@ -27,7 +27,8 @@ const image = join(root, 'disk-images', 'root.img');
 const requireTools = process.env.ATLAS386_REQUIRE_TOOLS === '1';
 
 const PROGRAMS = [
-  'belady', 'cat', 'demand', 'echo', 'execloop', 'hello', 'init', 'libctest', 'memhog', 'multiprog', 'segv', 'sh', 'stackgrow', 'thrash', 'vmstat',
+  'belady', 'cat', 'cowfork', 'demand', 'echo', 'execloop', 'hello', 'init', 'libctest', 'memhog', 'multiprog', 'segv', 'sh',
+  'sharedtext', 'stackgrow', 'thrash', 'vmstat',
 ];
 
 /** Builds the userland and the root image (quick when up to date), then runs hello. */

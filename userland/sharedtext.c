@@ -28,6 +28,7 @@
  * frames for their read-only pages and different ones for their data page.
  */
 #include <atlas/vmstat.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,27 @@ static unsigned touch_readonly_pages(unsigned *text, unsigned *rodata) {
     }
   }
   return sum;
+}
+
+/* The path this program was started from: argv[0] if it has a '/', else the
+ * first directory of $PATH (default /bin) that has it, as a shell finds it. */
+static const char *self_path(const char *argv0) {
+  static char path[256];
+  if (strchr(argv0, '/')) return argv0;
+  const char *dirs = getenv("PATH");
+  if (!dirs) dirs = "/bin";
+  while (*dirs) {
+    const char *end = strchr(dirs, ':');
+    int len = end ? (int)(end - dirs) : (int)strlen(dirs);
+    snprintf(path, sizeof path, "%.*s/%s", len, dirs, argv0);
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+      close(fd);
+      return path;
+    }
+    dirs += len + (end != 0);
+  }
+  return argv0;
 }
 
 /* fork, then execve(self, "--child", K, N, SECONDS) in the new process. */
@@ -144,7 +166,7 @@ int main(int argc, char **argv) {
   printf("sharedtext: %d cop%s of this program, %d s each\n", n, n == 1 ? "y" : "ies", seconds);
   static struct atlas_vmstat v0, v1;
   atlas_vmstat_read(&v0);
-  int pid = start_copy(argv[0], 1, n, secs);
+  int pid = start_copy(self_path(argv[0]), 1, n, secs);
   struct timespec half = {seconds / 2, seconds % 2 * 500000000L};
   nanosleep(&half, 0);
   if (atlas_vmstat_read(&v1) == 0 && v0.count) {
