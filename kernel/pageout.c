@@ -3,7 +3,8 @@
  *
  * Every replaceable user frame is on the resident list (kalloc.h), in the
  * order it was mapped; the policy (replace.c) picks a victim from it, and
- * evict() takes the page away through the reverse map (frame.vs, frame.va):
+ * evict() takes the page away from every process that maps it, through the
+ * reverse map (rmap.c):
  *
  * - a clean page of a file is dropped: nothing to write, the file has it;
  * - a page with a valid copy in swap (swapped in and not written since) is
@@ -130,7 +131,7 @@ int frame_io_done(u32 fn) {
  * A swap entry stops being referenced by a PTE: free the slot, and a frame
  * that caches it once nobody else can want it.
  */
-void swap_entry_release(u32 entry) {
+static void swap_entry_release(u32 entry) {
     u32 cached = swap_cache_get(entry);
     if (cached && swap_count(entry) == 1) {
         u32 fn = cached - 1;
