@@ -136,6 +136,17 @@ class RawClient {
     this.socket.write(framePacket(packet));
     return this.reply();
   }
+
+  /** qRcmd: the text of the O packets up to the final reply (OK or an error), which is returned too. */
+  async monitor(command: string): Promise<{ output: string; final: string }> {
+    let reply = await this.request(`qRcmd,${Buffer.from(command, 'latin1').toString('hex')}`);
+    let output = '';
+    while (reply.startsWith('O') && reply !== 'OK') {
+      output += Buffer.from(reply.slice(1), 'hex').toString('latin1');
+      reply = await this.reply();
+    }
+    return { output, final: reply };
+  }
 }
 
 describe('the stub over TCP', () => {
@@ -158,7 +169,16 @@ describe('the stub over TCP', () => {
       expect(await c.request('mzz,4')).toBe('E01');
       expect(await c.request('m0,ffffffff')).toBe('E01'); // absurd length
       expect(await c.request('Z0,zz')).toBe('E01');
-      expect(await c.request('Z2,100000,4')).toBe(''); // watchpoints: not yet
+      expect(await c.request('Z3,100000,4')).toBe(''); // read watchpoints: no hook on reads
+      expect(await c.request('Z4,100000,4')).toBe(''); // access watchpoints: likewise
+      expect(await c.request('Z2,100000,3')).toBe('E01'); // write watchpoints: 1, 2 or 4 bytes
+      expect(await c.request('Z2,100000,4')).toBe('OK');
+      expect(await c.request('z2,100000,4')).toBe('OK');
+      expect(await c.request('qRcmd,zz')).toBe('E01');
+      expect(await c.monitor('help')).toEqual({ output: expect.stringContaining('pagewalk ADDR [CR3]'), final: 'OK' });
+      expect(await c.monitor('frobnicate')).toEqual({ output: "unknown monitor command 'frobnicate' (try 'monitor help')\n", final: 'OK' });
+      expect((await c.monitor('pagewalk 0xzz')).output).toContain("pagewalk: bad address '0xzz'");
+      expect((await c.monitor('pagewalk 100000')).output).toBe('0x00100000: paging is off, physical = linear\n');
       expect(await c.request('qNoSuchThing')).toBe('');
       expect(await c.request('vCont?')).toBe('');
       c.socket.write('$qC#00'); // bad checksum: NAK, then the stub goes on
@@ -175,6 +195,19 @@ describe('the stub over TCP', () => {
       expect(await c.request('p20')).toMatch(/^[0-9a-f]{6}8[0-9a-f]$/); // cr0 with PG (bit 31)
       expect(await c.request('m0,4')).toBe('E14'); // page 0 is not mapped
       expect(await c.request(`m${vmFault.toString(16)},1`)).toBe('55'); // push %ebp, read through the page tables
+      // The faulting page through the MMU's eyes: CR2 (register 33) is not mapped yet.
+      const cr2 = parseInt(Buffer.from(await c.request('p21'), 'hex').reverse().toString('hex'), 16);
+      const walk = await c.monitor(`pagewalk ${cr2.toString(16)} user write`);
+      expect(walk.final).toBe('OK');
+      expect(walk.output).toMatch(new RegExp(`^0x${cr2.toString(16).padStart(8, '0')} \\(user write\\) cr3=0x[0-9a-f]{8}\n`));
+      expect(walk.output).toMatch(/ PDE\[\d+\] @0x[0-9a-f]{8} = 0x[0-9a-f]{8} /);
+      expect(walk.output).toMatch(/#PF at the P[DT]E: error code 0x6 \(not present, write, user\)/);
+      const kernelWalk = (await c.monitor(`pagewalk ${vmFault.toString(16)}`)).output;
+      expect(kernelWalk).toContain(`physical 0x${(vmFault - 0xc0000000).toString(16).padStart(8, '0')}`);
+      expect(kernelWalk).not.toContain('#PF');
+      const tlb = (await c.monitor('tlb')).output;
+      expect(tlb).toMatch(/^TLB: \d+ valid entries\n/);
+      expect(tlb).toMatch(/^ {2}code-4[km]\[\d+\] 0xc0[0-9a-f]{6} -> 0x[0-9a-f]{8} {2}S W/m);
       expect(await c.request('s')).toBe('T05thread:1;');
       expect(await c.request(`z1,${vmFault.toString(16)},1`)).toBe('OK');
 
@@ -201,10 +234,18 @@ describe('the real gdb', () => {
     writeFileSync(script, [
       `file ${kernel}`,
       `target remote localhost:${emu.port}`,
+      // A write watchpoint (Z2) on the timer's tick count: the first stop
+      // is when paging makes it readable and it counts to 1, the second the next tick.
+      'watch ticks',
+      'continue',
+      'continue',
+      'delete',
       'break vm_fault if va == $cr2',
       'continue',
       'info registers eip',
       'p/x $cr2',
+      'eval "monitor pagewalk 0x%x", $cr2', // gdb does not expand $cr2 inside monitor
+      'monitor tlb',
       'bt 2',
       'stepi',
       'stepi',
@@ -216,12 +257,17 @@ describe('the real gdb', () => {
     const gdb = spawnSync('gdb', ['-batch', '-nx', '-ex', 'set architecture i386', '-x', script], { encoding: 'utf8', timeout: 30_000 });
     const out = gdb.stdout + gdb.stderr;
     try {
-      expect(out).toMatch(/Breakpoint 1, vm_fault \(/);
+      expect(out).toMatch(/Hardware watchpoint 1: ticks\n\nOld value = <unreadable>\nNew value = 1\n/);
+      expect(out).toMatch(/Hardware watchpoint 1: ticks\n\nOld value = 1\nNew value = 2\n/);
+      expect(out).toMatch(/Breakpoint 2, vm_fault \(/);
       expect(out).toMatch(/eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <vm_fault>/);
       const cr2 = /\$1 = (0x[0-9a-f]+)/.exec(out)?.[1];
       expect(cr2).toBeDefined();
       expect(Number(cr2) >= 0x1000 && Number(cr2) < 0xc0000000).toBe(true); // a user address
       expect(out).toMatch(/in user_page_fault|in trap/);
+      expect(out).toContain(`${`0x${Number(cr2).toString(16).padStart(8, '0')}`} (supervisor read)`);
+      expect(out).toMatch(/#PF at the P[DT]E: error code 0x0 \(not present, read, supervisor\)/);
+      expect(out).toMatch(/^TLB: \d+ valid entries$/m);
       expect(out.match(/^0x[0-9a-f]+\t\d+\t/gm)?.length).toBe(3); // three stepi lines
       expect(out).toMatch(/0x[0-9a-f]+:\s+0x[0-9a-f]{8}\s+0x[0-9a-f]{8}\s+0x[0-9a-f]{8}\s+0x[0-9a-f]{8}/);
       expect(out).toContain('[Inferior 1 (Remote target) exited normally]');

@@ -15,9 +15,18 @@
 // Memory accesses (m/M/X) use linear addresses, translated through the
 // current page tables by the side-effect-free walker (Cpu.walk): no A/D bits,
 // no TLB fills. A page that is not mapped gives E14.
+//
+// Write watchpoints (Z2, lengths 1, 2 and 4) are checked after each
+// instruction (they single-step the CPU as breakpoints do): the watched bytes
+// are read through the same walker and compared with the last value seen, so
+// any change (by the CPU or by a device) stops the guest with `watch:ADDR`
+// right after the instruction that made it. The core has no hook on reads,
+// so read and access watchpoints (Z3/Z4) get the empty reply: unsupported.
+//
+// `monitor` commands (qRcmd): pagewalk, tlb, help; see monitorCommand().
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { Reg, Seg, type Cpu, type RunResult } from './cpu.js';
+import { Reg, Seg, type AccessKind, type Cpu, type PageWalk, type RunResult } from './cpu.js';
 import type { RunDebugger } from './machine.js';
 
 // ---- the packet layer ----
@@ -233,6 +242,8 @@ export class GdbStub implements RunDebugger {
   private readonly breakpoints = new Map<number, string>();
   /** The first instruction after a resume runs even if a breakpoint is on it (gdb resumes from one). */
   private skipBreakpointAt: number | undefined;
+  /** Write watchpoints: linear address -> length and the bytes last seen there (undefined while unmapped). */
+  private readonly watchpoints = new Map<number, { length: number; last: string | undefined }>();
 
   constructor(private readonly cpu: Cpu, private readonly onKill: () => void) {}
 
@@ -290,10 +301,11 @@ export class GdbStub implements RunDebugger {
     const cpu = this.cpu;
     if (this.state === 'stepping') {
       const result = this.settle(cpu.run(1));
-      this.stopWith(SIGTRAP);
+      const hit = this.watchHit();
+      this.stopWith(SIGTRAP, hit === undefined ? '' : `watch:${hit.toString(16)};`);
       return result;
     }
-    if (this.breakpoints.size === 0) return cpu.run(budget);
+    if (this.breakpoints.size === 0 && this.watchpoints.size === 0) return cpu.run(budget);
     let result: RunResult = { reason: 'budget', eip: cpu.eip };
     for (let i = Math.min(budget, STEP_BATCH); i > 0; i--) {
       const linear = this.linearEip();
@@ -304,9 +316,43 @@ export class GdbStub implements RunDebugger {
       }
       this.skipBreakpointAt = undefined;
       result = this.settle(cpu.run(1));
+      const hit = this.watchHit();
+      if (hit !== undefined) {
+        this.stopWith(SIGTRAP, `watch:${hit.toString(16)};`);
+        break;
+      }
       if (result.reason !== 'budget') break;
     }
     return result;
+  }
+
+  // ---- watchpoints ----
+
+  /** The watched bytes as hex, through the page tables as they are now; undefined when not mapped. */
+  private watchedBytes(address: number, length: number): string | undefined {
+    const physical = this.physicalRange(address, length);
+    return physical?.map((p) => this.cpu.ram[p]!.toString(16).padStart(2, '0')).join('');
+  }
+
+  /**
+   * The address of a write watchpoint whose bytes changed since last seen
+   * (every snapshot is brought up to date). A page that comes and goes
+   * (swap, demand paging) does not count as a change by itself.
+   */
+  private watchHit(): number | undefined {
+    let hit: number | undefined;
+    for (const [address, w] of this.watchpoints) {
+      const now = this.watchedBytes(address, w.length);
+      if (now === undefined) continue;
+      if (w.last !== undefined && now !== w.last && hit === undefined) hit = address;
+      w.last = now;
+    }
+    return hit;
+  }
+
+  /** Takes new snapshots (gdb may have written memory while the guest was stopped). */
+  private refreshWatchpoints(): void {
+    for (const [address, w] of this.watchpoints) w.last = this.watchedBytes(address, w.length) ?? w.last;
   }
 
   // ---- the connection ----
@@ -327,6 +373,7 @@ export class GdbStub implements RunDebugger {
   private go(state: 'running' | 'stepping'): void {
     this.state = state;
     this.skipBreakpointAt = this.linearEip();
+    this.refreshWatchpoints();
     const resume = this.resume;
     this.resume = undefined;
     resume?.();
@@ -341,6 +388,7 @@ export class GdbStub implements RunDebugger {
   /** The guest runs on freely, as if gdb had never come. */
   private detach(): void {
     this.breakpoints.clear();
+    this.watchpoints.clear();
     this.pendingStop = undefined;
     this.go('running');
     this.state = 'detached';
@@ -416,6 +464,7 @@ export class GdbStub implements RunDebugger {
     if (packet === 'qC') return 'QC1';
     if (packet === 'qfThreadInfo') return 'm1';
     if (packet === 'qsThreadInfo') return 'l';
+    if (packet.startsWith('qRcmd,')) return this.monitor(packet.slice(6));
     const xfer = /^qXfer:features:read:([^:]*):([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(packet);
     if (xfer) {
       if (xfer[1] !== 'target.xml') return 'E00';
@@ -539,14 +588,138 @@ export class GdbStub implements RunDebugger {
     return undefined;
   }
 
-  /** Z0/Z1 (software and hardware breakpoints: the same execution check); watchpoints are not supported yet. */
+  /**
+   * Z0/Z1 (software and hardware breakpoints: the same execution check), Z2
+   * (write watchpoints of 1, 2 or 4 bytes); Z3/Z4 (read, access) are not
+   * supported: there is no hook on reads.
+   */
   private breakpoint(insert: boolean, args: string): string {
     const m = /^([0-9]),([0-9a-fA-F]{1,8}),([0-9a-fA-F]+)/.exec(args);
     if (!m) return 'E01';
-    if (m[1] !== '0' && m[1] !== '1') return '';
     const address = parseInt(m[2]!, 16);
+    if (m[1] === '2') {
+      const length = parseInt(m[3]!, 16);
+      if (length !== 1 && length !== 2 && length !== 4) return 'E01';
+      if (insert) this.watchpoints.set(address, { length, last: this.watchedBytes(address, length) });
+      else this.watchpoints.delete(address);
+      return 'OK';
+    }
+    if (m[1] !== '0' && m[1] !== '1') return '';
     if (insert) this.breakpoints.set(address, m[1]!);
     else this.breakpoints.delete(address);
     return 'OK';
   }
+
+  // ---- monitor commands ----
+
+  /** qRcmd: the command in hex; the output goes out as O packets (hex text), then OK. */
+  private monitor(hex: string): string {
+    if (hex.length % 2 !== 0 || (hex.length > 0 && !HEX.test(hex))) return 'E01';
+    const output = monitorCommand(this.cpu, Buffer.from(hex, 'hex').toString('latin1'));
+    for (let at = 0; at < output.length; at += 0x1000) {
+      this.send(`O${Buffer.from(output.slice(at, at + 0x1000), 'latin1').toString('hex')}`);
+    }
+    return 'OK';
+  }
+}
+
+const MONITOR_HELP = [
+  'monitor commands:',
+  '  pagewalk ADDR [CR3] [read|write|fetch] [user]',
+  '      walk ADDR (hex) through the page tables at CR3 (default: the current one) as that access',
+  '      would (default: a supervisor read): PDE, PTE, flags, the physical address or the fault',
+  '  tlb      the valid TLB entries, marked stale where a walk now disagrees',
+  '  help     this list',
+].join('\n') + '\n';
+
+const hex8 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+
+const ENTRY_FLAGS: [number, string][] = [[1, 'W'], [2, 'U'], [3, 'PWT'], [4, 'PCD'], [5, 'A'], [6, 'D'], [8, 'G']];
+
+/** A page-table entry's flags, e.g. `P W U A`; `not present` when bit 0 is clear. */
+export function entryFlags(entry: number, pde: boolean): string {
+  if ((entry & 1) === 0) return 'not present';
+  const names = ['P'];
+  for (const [bit, name] of ENTRY_FLAGS) if ((entry >>> bit) & 1) names.push(name);
+  if ((entry >>> 7) & 1) names.push(pde ? 'PS' : 'PAT');
+  const avl = (entry >>> 9) & 7;
+  if (avl !== 0) names.push(`avl=${avl}`);
+  return names.join(' ');
+}
+
+/** A #PF error code in words, e.g. `not present, write, user`. */
+export function decodeFaultCode(code: number): string {
+  const parts = [
+    code & 1 ? 'protection' : 'not present',
+    code & 16 ? 'fetch' : code & 2 ? 'write' : 'read',
+    code & 4 ? 'user' : 'supervisor',
+  ];
+  if (code & 8) parts.push('reserved bit');
+  return parts.join(', ');
+}
+
+function parseHexWord(word: string | undefined): number | undefined {
+  const m = /^(?:0x)?([0-9a-fA-F]{1,8})$/.exec(word ?? '');
+  return m ? parseInt(m[1]!, 16) >>> 0 : undefined;
+}
+
+/** Runs one monitor command; returns its output (lines ending in \n). Never throws on bad input. */
+export function monitorCommand(cpu: Cpu, command: string): string {
+  const words = command.trim().split(/\s+/).filter((w) => w !== '');
+  const name = words[0] ?? '';
+  if (name === '' || name === 'help') return MONITOR_HELP;
+  if (name === 'pagewalk') return pagewalkCommand(cpu, words.slice(1));
+  if (name === 'tlb') return tlbCommand(cpu);
+  return `unknown monitor command '${name}' (try 'monitor help')\n`;
+}
+
+function pagewalkCommand(cpu: Cpu, args: string[]): string {
+  const usage = 'usage: monitor pagewalk ADDR [CR3] [read|write|fetch] [user]\n';
+  let access: AccessKind = 'read', user = false;
+  const numbers: number[] = [];
+  for (const word of args) {
+    if (word === 'read' || word === 'write' || word === 'fetch') access = word;
+    else if (word === 'user') user = true;
+    else {
+      const v = parseHexWord(word);
+      if (v === undefined) return `pagewalk: bad address '${word}'\n${usage}`;
+      numbers.push(v);
+    }
+  }
+  if (numbers.length === 0 || numbers.length > 2) return usage;
+  const [linear, cr3] = numbers as [number, number | undefined];
+  if (cr3 === undefined && !cpu.pagingEnabled) return `${hex8(linear)}: paging is off, physical = linear\n`;
+  const walk: PageWalk = cpu.walk(linear, { directory: cr3, access, user });
+  const lines = [`${hex8(linear)} (${user ? 'user' : 'supervisor'} ${access}) cr3=${hex8(walk.directory)}`];
+  lines.push(`  PDE[${linear >>> 22}] @${hex8(walk.pdeAddress)} = ${hex8(walk.pde)}  ${entryFlags(walk.pde, true)}`);
+  if (walk.pte !== undefined && walk.pteAddress !== undefined) {
+    lines.push(`  PTE[${(linear >>> 12) & 0x3ff}] @${hex8(walk.pteAddress)} = ${hex8(walk.pte)}  ${entryFlags(walk.pte, false)}`);
+  } else if (walk.large && walk.pde & 1) {
+    lines.push('  (4 MiB page)');
+  }
+  if (walk.physical !== undefined) lines.push(`  physical ${hex8(walk.physical)}`);
+  if (walk.faultCode !== undefined) {
+    const step = (walk.pde & 1) === 0 ? 'at the PDE' : walk.physical === undefined ? 'at the PTE' : 'on the permissions';
+    lines.push(`  #PF ${step}: error code ${hex8(walk.faultCode).replace(/^0x0*(?=.)/, '0x')} (${decodeFaultCode(walk.faultCode)})`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function tlbCommand(cpu: Cpu): string {
+  const entries = cpu.tlbEntries();
+  if (entries.length === 0) return 'TLB: no valid entries\n';
+  const lines = [`TLB: ${entries.length} valid entries`];
+  for (const e of entries) {
+    const flags = [e.user ? 'U' : 'S', e.writable ? 'W' : 'R', e.dirty ? 'D' : '', e.global ? 'G' : ''].filter((f) => f !== '').join(' ');
+    let line = `  ${e.tlb}[${e.index}] ${hex8(e.linear)} -> ${hex8(e.physical)}  ${flags}`;
+    if (cpu.pagingEnabled) {
+      const walk = cpu.walk(e.linear);
+      const now = walk.physical === undefined ? undefined : walk.large ? walk.physical & ~0x3fffff : walk.physical & ~0xfff;
+      if (now === undefined || now >>> 0 !== e.physical >>> 0) {
+        line += now === undefined ? '  stale: not mapped now' : `  stale: now ${hex8(now)}`;
+      }
+    }
+    lines.push(line);
+  }
+  return lines.join('\n') + '\n';
 }
