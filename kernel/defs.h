@@ -61,7 +61,6 @@ void kfree(void *page);
 u32 frames_free(void);
 u32 frames_total(void);
 void frame_set(u32 pa, u8 use, u32 owner, u32 va);
-void frame_ref(u32 pa);
 int frame_unref(u32 pa);
 extern u32 phys_top;
 

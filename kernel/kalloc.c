@@ -144,8 +144,6 @@ void freeq_take(u32 fn) {
     count_free();
 }
 
-u32 frames_available(void) { return nfree + freeq.count; }
-
 /* One zero-filled 4 KiB frame (its kernel address), or NULL when memory is out. */
 void *kalloc(void) {
     struct run *r = freelist;
@@ -204,8 +202,6 @@ void frame_set(u32 pa, u8 use, u32 owner, u32 va) {
     f->va = va;
 }
 
-void frame_ref(u32 pa) { frames[pa / PGSIZE].refcount++; }
-
 /* Drop a reference; frees the frame and returns 1 when it was the last. */
 int frame_unref(u32 pa) {
     struct frame *f = &frames[pa / PGSIZE];
@@ -215,5 +211,6 @@ int frame_unref(u32 pa) {
     return 1;
 }
 
+/* Frames kalloc can give: the free list and the free page queue. */
 u32 frames_free(void) { return nfree + freeq.count; }
 u32 frames_total(void) { return vmc.frames_total; }

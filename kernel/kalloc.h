@@ -50,7 +50,6 @@ extern struct framelist resident;   /* replaceable user frames, oldest mapping f
 extern struct framelist freeq;      /* the free page queue, oldest first */
 struct multiboot_info;
 void mem_detect(struct multiboot_info *mb);
-u32 frames_available(void);         /* free frames, counting those on the free page queue */
 void freeq_add(u32 fn);
 void freeq_take(u32 fn);
 #define FN(pa) ((u32)(pa) / 4096u)

@@ -302,7 +302,7 @@ int reclaim_one(struct vmspace *only) {
  * swap are both full. May sleep.
  */
 int mem_reserve(struct vmspace *vs, u32 n) {
-    while (frames_available() < n) {
+    while (frames_free() < n) {
         if (vmtune.local && vs && reclaim_one(vs) == 0) continue;
         if (reclaim_one(NULL) < 0) return -1;
     }
@@ -311,7 +311,7 @@ int mem_reserve(struct vmspace *vs, u32 n) {
 
 /* kalloc ran the free frames down: time for the page daemon. */
 void kswapd_check(void) {
-    if (kswapd_proc && frames_available() < vmtune.low) wakeup(&kswapd_chan);
+    if (kswapd_proc && frames_free() < vmtune.low) wakeup(&kswapd_chan);
 }
 
 /* Is the page in a resident frame dirty with respect to its copy (swap or file)? */
@@ -348,11 +348,11 @@ static void preclean(void) {
 /* The page daemon's thread. */
 static void kswapd(void) {
     for (;;) {
-        while (frames_available() >= vmtune.low) sleep(&kswapd_chan);
+        while (frames_free() >= vmtune.low) sleep(&kswapd_chan);
         vmc.kswapd_wakeups++;
-        while (frames_available() < vmtune.high && reclaim_one(NULL) == 0) vmc.kswapd_stolen++;
+        while (frames_free() < vmtune.high && reclaim_one(NULL) == 0) vmc.kswapd_stolen++;
         if (vmtune.preclean && swap_enabled()) preclean();
-        if (frames_available() < vmtune.low) sleep(&ticks);    /* nothing more to take: try again next tick */
+        if (frames_free() < vmtune.low) sleep(&ticks);    /* nothing more to take: try again next tick */
     }
 }
 

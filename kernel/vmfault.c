@@ -82,10 +82,22 @@ struct vma *vma_add(struct vmspace *vs, u32 start, u32 end, u32 flags) {
 }
 
 /*
+ * len bytes of ip from off (on a sector) into zeroed pages[], with one disk
+ * command: the file's data is contiguous in the archive. The last sector may
+ * run past those bytes; what it brings beyond them is zeroed again. 1, or -1
+ * on a disk error.
+ */
+static int read_file_run(struct inode *ip, u32 off, u32 len, u8 **pages) {
+    if (ide_io(0, ip->sector + off / 512, (len + 511) / 512, (void **)pages, 0) < 0) return -1;
+    if (len % PGSIZE) memset(pages[len / PGSIZE] + len % PGSIZE, 0, PGSIZE - len % PGSIZE);
+    return 1;
+}
+
+/*
  * Read npages consecutive pages of region v starting at va into pages[],
  * zero-filling what the file does not cover. A whole run of the file that
- * starts on a sector goes to the disk as one command (the file's data is
- * contiguous in the archive); anything else goes through the buffer cache.
+ * starts on a sector goes to the disk as one command (read_file_run);
+ * anything else goes through the buffer cache.
  * Returns -1 on a disk error, else whether the disk was read.
  */
 static int read_file_pages(struct vma *v, u32 va, u8 **pages, u32 npages) {
@@ -94,12 +106,7 @@ static int read_file_pages(struct vma *v, u32 va, u8 **pages, u32 npages) {
     u32 lo = va > v->file_va ? va : v->file_va, hi = end < fend ? end : fend;
     if (lo >= hi) return 0;
     u32 off = v->file_off + (lo - v->file_va);
-    if (lo == va && off % 512 == 0) {
-        if (ide_io(0, v->ip->sector + off / 512, (hi - lo + 511) / 512, (void **)pages, 0) < 0) return -1;
-        u32 tail = hi - va;                     /* the last sector ran past the file's bytes */
-        if (tail % PGSIZE) memset(pages[tail / PGSIZE] + tail % PGSIZE, 0, PGSIZE - tail % PGSIZE);
-        return 1;
-    }
+    if (lo == va && off % 512 == 0) return read_file_run(v->ip, off, hi - lo, pages);
     int disk = 0;
     for (u32 i = 0; i < npages; i++) {
         u32 pva = va + i * PGSIZE;
@@ -138,8 +145,7 @@ static int map_user(struct vmspace *vs, struct vma *v, u32 page, u32 fn) {
  * pages fall on the file's pages. The index is the page's offset in the
  * file, in pages.
  */
-static int pcache_page(struct vma *v, u32 page) {
-    (void)page;
+static int pcache_region(struct vma *v) {
     u32 lead = v->file_va - v->start;           /* bytes of the first page before the segment */
     return (v->flags & VMA_FILE) && !(v->flags & VMA_W) && PGROUNDUP(v->file_va + v->file_size) >= v->end &&
            v->file_off >= lead && (v->file_off - lead) % PGSIZE == 0;
@@ -151,11 +157,7 @@ static u32 pcache_index(struct vma *v, u32 page) { return (v->file_off + page - 
 static int read_cache_pages(struct inode *ip, u32 index, u8 **pages, u32 npages) {
     u32 off = index * PGSIZE, end = off + npages * PGSIZE < ip->size ? off + npages * PGSIZE : ip->size;
     for (u32 i = 0; i < npages; i++) memset(pages[i], 0, PGSIZE);
-    if (off >= end) return 0;
-    if (ide_io(0, ip->sector + off / 512, (end - off + 511) / 512, (void **)pages, 0) < 0) return -1;
-    u32 tail = end - off;                       /* the last sector ran past the file's bytes */
-    if (tail % PGSIZE) memset(pages[tail / PGSIZE] + tail % PGSIZE, 0, PGSIZE - tail % PGSIZE);
-    return 1;
+    return off < end ? read_file_run(ip, off, end - off, pages) : 0;
 }
 
 /*
@@ -166,13 +168,12 @@ static int read_cache_pages(struct inode *ip, u32 index, u8 **pages, u32 npages)
  * frames it added to pages[].
  */
 static u32 file_readahead(struct vmspace *vs, struct vma *v, u32 page, u8 **pages) {
-    int cached = pcache_page(v, page);
+    int cached = pcache_region(v);
     u32 n = 0;
     for (u32 va = page + PGSIZE; n < vmtune.readahead && va < v->end && file_backed(v, va); va += PGSIZE) {
         pte_t *pte = walkpgdir(vs->pgdir, va, 0);
-        if (!pte || *pte || frames_available() <= vmtune.low + 2) break;
-        if (cached && (!pcache_page(v, va) || pagecache_find(v->ip, pcache_index(v, va)))) break;
-        if (!cached && pcache_page(v, va)) break;
+        if (!pte || *pte || frames_free() <= vmtune.low + 2) break;
+        if (cached && pagecache_find(v->ip, pcache_index(v, va))) break;
         pages[1 + n++] = kalloc();
     }
     return n;
@@ -180,7 +181,7 @@ static u32 file_readahead(struct vmspace *vs, struct vma *v, u32 page, u8 **page
 
 /* A page read ahead waits on the free page queue: found by the page cache, or by its PTE. */
 static void park_readahead(struct vmspace *vs, struct vma *v, u32 va, u32 fn) {
-    if (pcache_page(v, va)) {
+    if (pcache_region(v)) {
         pagecache_insert(fn, v->ip, pcache_index(v, va));
     } else {
         *walkpgdir(vs->pgdir, va, 0) = fn * PGSIZE | PTE_CACHED;
@@ -200,9 +201,9 @@ static int fill_fault(struct vmspace *vs, struct vma *v, u32 page, char *why, u3
     if (file_backed(v, page)) {
         u32 extra = file_readahead(vs, v, page, pages);
         /* In the cache and in flight at once, so that another process faulting on it waits for this read. */
-        if (pcache_page(v, page)) pagecache_insert(fn, v->ip, pcache_index(v, page));
+        if (pcache_region(v)) pagecache_insert(fn, v->ip, pcache_index(v, page));
         frames[fn].flags |= F_IO;
-        int r = pcache_page(v, page) ? read_cache_pages(v->ip, pcache_index(v, page), pages, 1 + extra)
+        int r = pcache_region(v) ? read_cache_pages(v->ip, pcache_index(v, page), pages, 1 + extra)
                                      : read_file_pages(v, page, pages, 1 + extra);
         frames[fn].flags &= ~F_IO;
         wakeup(&frames[fn]);
@@ -265,7 +266,7 @@ static int rescue(struct vmspace *vs, struct vma *v, u32 page, u32 fn, char *why
 static u32 swap_readahead(u32 entry, u8 **pages) {
     u32 n = 0;
     for (u32 e = entry + 1; n < vmtune.readahead && swap_same_area(entry, e) && swap_count(e) && !swap_cache_get(e); e++) {
-        if (frames_available() <= vmtune.low + 2) break;
+        if (frames_free() <= vmtune.low + 2) break;
         pages[1 + n] = kalloc();
         u32 fn = FN(V2P(pages[1 + n]));
         frames[fn].flags |= F_IO;
@@ -407,7 +408,7 @@ int vm_fault(struct vmspace *vs, u32 va, int access, char *why, u32 whylen) {
             return 0;
         }
         if (e & PTE_CACHED) return rescue(vs, v, page, FN(PTE_ADDR(e)), why, whylen);
-        u32 cached = !e && pcache_page(v, page) ? pagecache_find(v->ip, pcache_index(v, page)) : 0;
+        u32 cached = !e && pcache_region(v) ? pagecache_find(v->ip, pcache_index(v, page)) : 0;
         if (cached) {
             if (!walkpgdir(vs->pgdir, page, 1)) { snprintf(why, whylen, "out of memory"); return -2; }
             if (pagecache_find(v->ip, pcache_index(v, page)) != cached) continue;   /* the page table's kalloc took it */
