@@ -61,9 +61,10 @@ struct phdr { unsigned type, offset, vaddr, paddr, filesz, memsz, flags, align; 
 #define PF_X 1
 #define PF_W 2
 
-/* Reads one byte of every page of the read-only PT_LOAD segments; counts
- * the pages of the executable ones in *text and of the others in *rodata. */
-static unsigned touch_readonly_pages(unsigned *text, unsigned *rodata) {
+/* Counts the pages of the read-only PT_LOAD segments, the executable ones in
+ * *text and the others in *rodata; with touch, also reads one byte of each
+ * (returning their sum, so that the reads happen). */
+static unsigned readonly_pages(int touch, unsigned *text, unsigned *rodata) {
   const unsigned char *ehdr = __executable_start;
   unsigned phoff, sum = 0;
   unsigned short phentsize, phnum;
@@ -77,7 +78,7 @@ static unsigned touch_readonly_pages(unsigned *text, unsigned *rodata) {
     if (ph.type != PT_LOAD || ph.memsz == 0 || (ph.flags & PF_W)) continue;
     unsigned first = ph.vaddr & ~(PAGE - 1), end = (ph.vaddr + ph.memsz + PAGE - 1) & ~(PAGE - 1);
     for (unsigned va = first; va < end; va += PAGE) {
-      sum += *(const volatile unsigned char *)(va > ph.vaddr ? va : ph.vaddr);
+      if (touch) sum += *(const volatile unsigned char *)(va > ph.vaddr ? va : ph.vaddr);
       if (ph.flags & PF_X) ++*text;
       else ++*rodata;
     }
@@ -140,7 +141,7 @@ static int wait_copy(int pid, int k) {
 
 static int child(const char *self, int k, int n, int seconds, const char *secs) {
   unsigned text, rodata;
-  touch_readonly_pages(&text, &rodata);
+  readonly_pages(1, &text, &rodata);
   child_number = k;
   printf("sharedtext: child %d ready (%u text pages, %u read-only data pages)\n", k, text, rodata);
   int pid = k < n ? start_copy(self, k + 1, n, secs) : 0;
@@ -170,22 +171,8 @@ int main(int argc, char **argv) {
   struct timespec half = {seconds / 2, seconds % 2 * 500000000L};
   nanosleep(&half, 0);
   if (atlas_vmstat_read(&v1) == 0 && v0.count) {
-    unsigned text = 0, rodata = 0;
-    /* the page counts, from the program headers, without touching the pages */
-    const unsigned char *ehdr = __executable_start;
-    unsigned phoff;
-    unsigned short phentsize, phnum;
-    memcpy(&phoff, ehdr + 28, 4);
-    memcpy(&phentsize, ehdr + 42, 2);
-    memcpy(&phnum, ehdr + 44, 2);
-    for (unsigned i = 0; i < phnum; i++) {
-      struct phdr ph;
-      memcpy(&ph, ehdr + phoff + i * phentsize, sizeof ph);
-      if (ph.type != PT_LOAD || ph.memsz == 0 || (ph.flags & PF_W)) continue;
-      unsigned pages = (((ph.vaddr + ph.memsz + PAGE - 1) & ~(PAGE - 1)) - (ph.vaddr & ~(PAGE - 1))) / PAGE;
-      if (ph.flags & PF_X) text += pages;
-      else rodata += pages;
-    }
+    unsigned text, rodata;
+    readonly_pages(0, &text, &rodata); /* the parent only counts: it must not bring pages in */
     long f0 = atlas_vmstat_get(&v0, "file_frames"), f1 = atlas_vmstat_get(&v1, "file_frames");
     long shared = atlas_vmstat_get(&v1, "shared_frames");
     if (f0 >= 0 && f1 >= 0 && shared >= 0)
