@@ -100,23 +100,20 @@ class Reader {
     return size === 4 ? this.u32() : this.u64();
   }
   uleb(): number {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = this.u8();
-      result += (byte & 0x7f) * scale;
-      scale *= 128;
-      if ((byte & 0x80) === 0) return result;
-    }
+    return this.leb(false);
   }
   sleb(): number {
+    return this.leb(true);
+  }
+  /** LEB128: 7 bits a byte, low first; signed, bit 6 of the last byte is the sign. */
+  private leb(signed: boolean): number {
     let result = 0;
     let scale = 1;
     for (;;) {
       const byte = this.u8();
       result += (byte & 0x7f) * scale;
       scale *= 128;
-      if ((byte & 0x80) === 0) return byte & 0x40 ? result - scale : result;
+      if ((byte & 0x80) === 0) return signed && byte & 0x40 ? result - scale : result;
     }
   }
   cstring(): string {
