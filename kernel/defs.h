@@ -164,6 +164,10 @@ void proc_check_killed(void);
 int proc_killed(void);
 struct proc *kthread_start(const char *name, void (*fn)(void));
 
+/* faultlog.c */
+void fault_note(u32 outcome, u32 frame, u32 swap);
+void fault_record(u32 addr, u32 err, u32 eip, int r);
+
 /* vmfault.c */
 int vm_fault(struct vmspace *vs, u32 va, int access, char *why, u32 whylen);
 int copyout(struct vmspace *vs, u32 dst, const void *src, u32 n);

@@ -39,6 +39,30 @@ int kalloc_atomic;              /* > 0: kalloc must not sleep (reclaim) even in 
 struct framelist resident, freeq;
 static u32 first_free;          /* lowest physical address we may hand out */
 
+/*
+ * For the host (a debugger's `frames` view; kernel/README.md, "Debugger
+ * ABI"): the frame table is `frames` (a pointer: frames[fn] is physical
+ * frame fn, from 0) with `nframes` records, laid out as kframe_layout says;
+ * kframe_uses names enum frame_use by value, kframe_flags the flag bits.
+ */
+const u32 kframe_layout[] = {
+    sizeof(struct frame), 0,
+    offsetof(struct frame, use), offsetof(struct frame, flags), offsetof(struct frame, refcount),
+    offsetof(struct frame, owner), offsetof(struct frame, va), offsetof(struct frame, vs),
+    offsetof(struct frame, more), offsetof(struct frame, swap), offsetof(struct frame, ip),
+    offsetof(struct frame, index), offsetof(struct frame, prev), offsetof(struct frame, next),
+    offsetof(struct frame, last_use), offsetof(struct frame, age),
+    FRAME_USER + 1, 8,         /* the names of kframe_uses and kframe_flags */
+};
+const char *const kframe_uses[FRAME_USER + 1] = {
+    [FRAME_RESERVED] = "reserved", [FRAME_FREE] = "free", [FRAME_KERNEL] = "kernel",
+    [FRAME_PGTABLE] = "pgtable", [FRAME_USER] = "user",
+};
+const struct knamed kframe_flags[8] = {
+    { "listed", F_LISTED }, { "locked", F_LOCKED }, { "queued", F_QUEUED }, { "io", F_IO },
+    { "file", F_FILE }, { "readahead", F_READAHEAD }, { "orphan", F_ORPHAN }, { "pcache", F_PCACHE },
+};
+
 struct run { struct run *next; };
 static struct run *freelist;
 

@@ -37,8 +37,9 @@
  */
 #define PTE_SWAPPED 0x002   /* in swap: bits 31:4 hold the swap entry (swap.h) */
 #define PTE_CACHED  0x004   /* a clean file page on the free page queue: bits 31:12 its frame */
-#define PTE_MKSWAP(e)   (((e) << 4) | PTE_SWAPPED)
-#define PTE_SWAPENTRY(p) ((p) >> 4)
+#define PTE_SWAPSHIFT   4
+#define PTE_MKSWAP(e)   (((e) << PTE_SWAPSHIFT) | PTE_SWAPPED)
+#define PTE_SWAPENTRY(p) ((p) >> PTE_SWAPSHIFT)
 
 #define CR0_WP  0x00010000u
 #define CR0_PG  0x80000000u

@@ -28,6 +28,11 @@ const u32 kproc_layout[] = {
     NPROC, sizeof(struct proc), offsetof(struct proc, state), offsetof(struct proc, pid),
     offsetof(struct proc, name), offsetof(struct proc, vs), offsetof(struct vmspace, pgdir), UNUSED,
 };
+/* The names of enum procstate by value, NULL-terminated (ELF symbol kproc_states). */
+const char *const kproc_states[] = {
+    [UNUSED] = "unused", [EMBRYO] = "embryo", [SLEEPING] = "sleeping", [RUNNABLE] = "runnable",
+    [RUNNING] = "running", [ZOMBIE] = "zombie", NULL,
+};
 static struct proc *current;
 static struct context *sched_context;
 static struct proc *initproc;

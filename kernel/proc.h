@@ -12,6 +12,7 @@
 #define VMA_STACK 0x10          /* grows down to its start; a guard region lies below */
 #define VMA_HEAP  0x20          /* the brk area */
 #define VMA_FILE  0x40          /* part of its contents come from a file */
+#define VMA_MMAP  0x100         /* made by mmap2 (in use even with PROT_NONE) */
 
 struct inode;
 struct vma {

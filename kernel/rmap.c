@@ -19,6 +19,11 @@ struct mapping {
     struct mapping *next;
 };
 
+/* For the host (a debugger's `frames` view; kernel/README.md, "Debugger ABI"): the list at frame.more. */
+const u32 krmap_layout[] = {
+    sizeof(struct mapping), offsetof(struct mapping, vs), offsetof(struct mapping, va), offsetof(struct mapping, next),
+};
+
 /* Add a mapping; -1 when the kernel heap has no room for it. */
 int rmap_add(u32 fn, struct vmspace *vs, u32 va) {
     struct frame *f = &frames[fn];

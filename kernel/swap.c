@@ -17,6 +17,7 @@
 #include "defs.h"
 #include "mmu.h"
 #include "swap.h"
+#include "vmstat.h"
 
 #define SECT_PER_SLOT 8
 #define CLUSTER 16                      /* slots */
@@ -26,7 +27,16 @@
 #define MAX_CLUSTER_READ 32             /* 256 sectors: one ATA command */
 
 struct swaparea swapareas[SWAP_AREAS];
-static const char *names[SWAP_AREAS] = { "hdb", "hdc", "hdd" };
+/* The areas' disks; with kswap_layout, for the host (kernel/README.md, "Debugger ABI"). */
+const char *const kswap_names[SWAP_AREAS] = { "hdb", "hdc", "hdd" };
+#define names kswap_names
+const u32 kswap_layout[] = {
+    SWAP_AREAS, sizeof(struct swaparea),
+    offsetof(struct swaparea, slots), offsetof(struct swaparea, used), offsetof(struct swaparea, priority),
+    offsetof(struct swaparea, pages_in), offsetof(struct swaparea, pages_out),
+    offsetof(struct swaparea, refs), REFS_PER_PAGE, offsetof(struct swaparea, cache), CACHE_PER_PAGE,
+    SWAP_SLOT_BITS, SECT_PER_SLOT,
+};
 static int last_area = SWAP_AREAS - 1;  /* where the last round-robin pick went */
 
 static u16 *ref_of(struct swaparea *a, u32 s) { return &a->refs[s / REFS_PER_PAGE][s % REFS_PER_PAGE]; }

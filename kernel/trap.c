@@ -14,6 +14,17 @@
 
 struct gate { u16 off_lo, sel; u8 zero, type; u16 off_hi; } __attribute__((packed));
 
+/*
+ * For the host (a debugger's backtrace through interrupt frames; kernel/README.md,
+ * "Debugger ABI"): the size of struct trapframe and where its fields are.
+ * `trapret` is the return address that marks a trap frame on a kernel stack.
+ */
+const u32 ktrapframe_layout[] = {
+    sizeof(struct trapframe), offsetof(struct trapframe, trapno), offsetof(struct trapframe, err),
+    offsetof(struct trapframe, eip), offsetof(struct trapframe, cs), offsetof(struct trapframe, eflags),
+    offsetof(struct trapframe, esp), offsetof(struct trapframe, ss), offsetof(struct trapframe, ebp),
+};
+
 static struct gate idt[256];
 extern u32 vectors[];
 u32 ticks;
@@ -54,6 +65,7 @@ static void user_page_fault(struct trapframe *tf) {
     int access = (tf->err & PF_W) ? 1 : (addr == tf->eip ? 2 : 0);
     char why[64];
     int r = vm_fault(myproc()->vs, addr, access, why, sizeof why);
+    fault_record(addr, tf->err, tf->eip, r);
     if (r == 0) return;
     /* Where memory ran out depends on how much the machine has: the line does not say. */
     if (r == -2) {

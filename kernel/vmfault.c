@@ -24,14 +24,38 @@
  * never a kernel page fault.
  */
 #include "defs.h"
+#include "faultlog.h"
 #include "fs.h"
 #include "kalloc.h"
 #include "mmu.h"
 #include "pageout.h"
 #include "proc.h"
 #include "swap.h"
+#include "trap.h"
 #include "vmstat.h"
 #include "x86.h"
+
+/*
+ * For the host (a debugger's `pt` view; kernel/README.md, "Debugger ABI"):
+ * the layout of an address space's regions, their flags by name, and how a
+ * user PTE says where a page is when its P bit is clear.
+ */
+const struct knamed kvma_flags[] = {
+    { "r", VMA_R }, { "w", VMA_W }, { "x", VMA_X }, { "stack", VMA_STACK },
+    { "heap", VMA_HEAP }, { "file", VMA_FILE }, { "mmap", VMA_MMAP },
+};
+const u32 kvmspace_layout[] = {
+    sizeof(struct vmspace), offsetof(struct vmspace, pgdir), offsetof(struct vmspace, vmas), NVMA,
+    sizeof(struct vma), offsetof(struct vma, start), offsetof(struct vma, end), offsetof(struct vma, flags),
+    offsetof(struct vma, ip), offsetof(struct vma, file_va), offsetof(struct vma, file_off), offsetof(struct vma, file_size),
+    offsetof(struct vmspace, heap_start), offsetof(struct vmspace, brk), offsetof(struct vmspace, resident),
+    offsetof(struct vmspace, locked), offsetof(struct vmspace, pid),
+    offsetof(struct inode, path), MAXPATH, offsetof(struct inode, size), NELEM(kvma_flags),
+};
+const u32 kpte_layout[] = {
+    PTE_P, PTE_W, PTE_U, PTE_A, PTE_D, PTE_PS,
+    PTE_SWAPPED, PTE_SWAPSHIFT, PTE_CACHED, PTE_ADDR(~0u), SWAP_SLOT_BITS, KERNBASE,
+};
 
 struct vmspace *vmspace_new(int pid) {
     struct vmspace *vs = kmalloc(sizeof *vs);
@@ -210,6 +234,7 @@ static int fill_fault(struct vmspace *vs, struct vma *v, u32 page, char *why, u3
         if (r < 0) {
             if (frames[fn].flags & F_PCACHE) pagecache_remove(fn);
             for (u32 i = 0; i <= extra; i++) kfree(pages[i]);
+            fault_note(FO_IOERR, 0, 0);
             snprintf(why, whylen, "disk error paging in");
             return -1;
         }
@@ -217,9 +242,11 @@ static int fill_fault(struct vmspace *vs, struct vma *v, u32 page, char *why, u3
         frames[fn].flags |= F_FILE;
         if (r) VMSTAT(vs, major_faults);
         else VMSTAT(vs, minor_faults);
+        fault_note(r ? FO_FILE : FO_FILE_BUFFERED, fn, 0);
     } else {
         VMSTAT(vs, minor_faults);
         VMSTAT(vs, zero_fill_faults);
+        fault_note((v->flags & VMA_STACK) ? FO_STACK : FO_ZERO, fn, 0);
     }
     if (map_user(vs, v, page, fn) == 0) return 0;
     if (frames[fn].flags & F_PCACHE) pagecache_remove(fn);
@@ -231,6 +258,7 @@ static int fill_fault(struct vmspace *vs, struct vma *v, u32 page, char *why, u3
 /* A page-cache hit: map the frame (from the free page queue if nobody maps it now). 1: look again. */
 static int pcache_fault(struct vmspace *vs, struct vma *v, u32 page, u32 fn, char *why, u32 whylen) {
     if (frames[fn].flags & F_IO) { sleep(&frames[fn]); return 1; }     /* another process is reading it */
+    fault_note((frames[fn].flags & (F_QUEUED | F_READAHEAD)) == (F_QUEUED | F_READAHEAD) ? FO_READAHEAD : FO_PCACHE, fn, 0);
     if (frames[fn].flags & F_QUEUED) {
         freeq_take(fn);
         if (frames[fn].flags & F_READAHEAD) VMSTAT(vs, readahead_used);
@@ -246,6 +274,7 @@ static int pcache_fault(struct vmspace *vs, struct vma *v, u32 page, u32 fn, cha
 
 /* A rescue: the page's frame was on the free page queue, its contents intact. */
 static int rescue(struct vmspace *vs, struct vma *v, u32 page, u32 fn, char *why, u32 whylen) {
+    fault_note((frames[fn].flags & F_READAHEAD) ? FO_READAHEAD : FO_RESCUE, fn, frames[fn].swap);
     freeq_take(fn);
     if (frames[fn].vs) rmap_del(fn, vs, page);         /* a private file page's PTE named it: mapped again now */
     if (frames[fn].flags & F_READAHEAD) VMSTAT(vs, readahead_used);
@@ -295,6 +324,7 @@ static int swap_fault(struct vmspace *vs, struct vma *v, u32 page, u32 entry, ch
             frames[fn].swap = entry;                /* our PTE's reference moves to the frame */
         } else {
             VMSTAT(vs, minor_faults);               /* another sharer brought it back: share it */
+            fault_note(FO_SWAPCACHE, fn, entry);
             if (map_user(vs, v, page, fn) < 0) { snprintf(why, whylen, "out of memory"); return -2; }
             swap_free(entry);                       /* the frame holds a reference already */
         }
@@ -317,6 +347,7 @@ static int swap_fault(struct vmspace *vs, struct vma *v, u32 page, u32 entry, ch
         frames[fn].flags &= ~F_IO;
         wakeup(&frames[fn]);
         if (r < 0 || map_user(vs, v, page, fn) < 0) {
+            if (r < 0) fault_note(FO_IOERR, 0, entry);
             swap_cache_set(entry, 0);
             kfree(pages[0]);
             snprintf(why, whylen, r < 0 ? "disk error paging in from swap" : "out of memory");
@@ -324,6 +355,7 @@ static int swap_fault(struct vmspace *vs, struct vma *v, u32 page, u32 entry, ch
         }
         VMSTAT(vs, major_faults);
         VMSTAT(vs, swap_ins);
+        fault_note(FO_SWAPIN, fn, entry);
     }
     /* While swap is more than half full, a page only we hold gives its slot up. */
     if (swap_count(entry) == 1 && swap_nearly_full()) frame_drop_slot(fn);
@@ -350,6 +382,7 @@ static int cow_fault(struct vmspace *vs, u32 page, u32 fn, char *why, u32 whylen
         invlpg(page);
         VMSTAT(vs, cow_faults);
         VMSTAT(vs, cow_reused);
+        fault_note(FO_COW_REUSE, fn, 0);
         return 0;
     }
     if (make_room(vs) < 0) {
@@ -366,6 +399,7 @@ static int cow_fault(struct vmspace *vs, u32 page, u32 fn, char *why, u32 whylen
     frame_map(vs, page, FN(V2P(copy)));         /* a first mapping: cannot fail */
     VMSTAT(vs, cow_faults);
     VMSTAT(vs, pages_copied);
+    fault_note(FO_COW_COPY, FN(V2P(copy)), 0);
     return 0;
 }
 
@@ -405,6 +439,7 @@ int vm_fault(struct vmspace *vs, u32 va, int access, char *why, u32 whylen) {
         if (e & PTE_P) {
             /* Present and allowed: a translation the TLB held from before a change. */
             invlpg(page);
+            fault_note(FO_SPURIOUS, FN(PTE_ADDR(e)), 0);
             return 0;
         }
         if (e & PTE_CACHED) return rescue(vs, v, page, FN(PTE_ADDR(e)), why, whylen);
@@ -436,7 +471,12 @@ static u8 *user_page(struct vmspace *vs, u32 va, int write) {
     if (va >= KERNBASE) return NULL;
     pte_t *pte = walkpgdir(vs->pgdir, va, 0);
     if (!pte || !(*pte & PTE_P) || (write && !(*pte & PTE_W))) {
-        if (vm_fault(vs, va, write, why, sizeof why) != 0) return NULL;
+        /* Recorded in the fault history as the CPU would have raised it, marked as the kernel's copy. */
+        u32 err = PF_KCOPY | PF_U | (write ? PF_W : 0) | (pte && (*pte & PTE_P) ? PF_P : 0);
+        int r = vm_fault(vs, va, write, why, sizeof why);
+        struct proc *p = myproc();
+        fault_record(va, err, p && p->tf ? p->tf->eip : 0, r);
+        if (r != 0) return NULL;
         pte = walkpgdir(vs->pgdir, va, 0);
     }
     /*
@@ -630,7 +670,7 @@ u32 vm_mmap(struct vmspace *vs, u32 len, u32 prot, struct inode *ip, u32 off) {
     u32 addr = find_gap(vs, len);
     if (!addr) return (u32)-12;                                  /* ENOMEM */
     u32 flags = ((prot & 1) ? VMA_R : 0) | ((prot & 2) ? VMA_W | VMA_R : 0) | ((prot & 4) ? VMA_X | VMA_R : 0);
-    struct vma *v = vma_add(vs, addr, addr + len, flags | 0x100);   /* 0x100: in use even with PROT_NONE */
+    struct vma *v = vma_add(vs, addr, addr + len, flags | VMA_MMAP);  /* in use even with PROT_NONE */
     if (!v) return (u32)-12;
     if (ip) {
         v->flags |= VMA_FILE;

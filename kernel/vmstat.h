@@ -4,6 +4,9 @@
 #include "types.h"
 
 struct kcounter { const char *name; const u32 *value; };
+
+/* A named constant (a flag bit, a code) in the tables the debugger reads (kernel/README.md, "Debugger ABI"). */
+struct knamed { const char *name; u32 value; };
 extern const struct kcounter kcounters[];
 extern const u32 nkcounters;
 

@@ -84,10 +84,11 @@ async function freePort(): Promise<number> {
 
 interface Emulator { child: ChildProcess; port: number; stdout: () => string; stderr: () => string; done: Promise<number | null> }
 
-/** Boots the Atlas kernel running /bin/hello under --gdb; resolves once it waits for the client. */
-async function bootWithGdb(): Promise<Emulator> {
+/** Boots the Atlas kernel running /bin/hello (or the `atlas386 run` command line given) under --gdb; resolves once it waits for the client. */
+async function bootWithGdb(run?: string[]): Promise<Emulator> {
   const port = await freePort();
-  const child = spawn('node', [cli, 'boot', '--kernel', kernel, '--hda', rootImage, '--cmdline', 'quiet init=/bin/hello', '--gdb', String(port)], {
+  const command = run ? [cli, 'run', '--gdb', String(port), ...run] : [cli, 'boot', '--kernel', kernel, '--hda', rootImage, '--cmdline', 'quiet init=/bin/hello', '--gdb', String(port)];
+  const child = spawn('node', command, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '', err = '';
@@ -169,11 +170,19 @@ describe('the stub over TCP', () => {
       expect(await c.request('mzz,4')).toBe('E01');
       expect(await c.request('m0,ffffffff')).toBe('E01'); // absurd length
       expect(await c.request('Z0,zz')).toBe('E01');
-      expect(await c.request('Z3,100000,4')).toBe(''); // read watchpoints: no hook on reads
-      expect(await c.request('Z4,100000,4')).toBe(''); // access watchpoints: likewise
-      expect(await c.request('Z2,100000,3')).toBe('E01'); // write watchpoints: 1, 2 or 4 bytes
+      expect(await c.request('Z3,100000,4')).toBe('OK'); // read watchpoints
+      expect(await c.request('z3,100000,4')).toBe('OK');
+      expect(await c.request('Z4,100000,4')).toBe('OK'); // access watchpoints
+      expect(await c.request('z4,100000,4')).toBe('OK');
+      expect(await c.request('Z2,100000,0')).toBe('E01'); // 1 to 4096 bytes
+      expect(await c.request('Z2,100000,2000')).toBe('E01');
+      expect(await c.request('Z5,100000,1')).toBe(''); // no such type
       expect(await c.request('Z2,100000,4')).toBe('OK');
       expect(await c.request('z2,100000,4')).toBe('OK');
+      expect(await c.request('bx')).toBe(''); // reverse: bs and bc only
+      expect(await c.monitor('phys on')).toEqual({ output: 'memory accesses (m, M, X) use physical addresses\n', final: 'OK' });
+      expect(await c.monitor('phys off')).toEqual({ output: 'memory accesses (m, M, X) use linear addresses\n', final: 'OK' });
+      expect((await c.monitor('phys sideways')).output).toBe('usage: monitor phys [on|off]\n');
       expect(await c.request('qRcmd,zz')).toBe('E01');
       expect(await c.monitor('help')).toEqual({ output: expect.stringContaining('pagewalk ADDR [CR3]'), final: 'OK' });
       expect(await c.monitor('frobnicate')).toEqual({ output: "unknown monitor command 'frobnicate' (try 'monitor help')\n", final: 'OK' });
@@ -273,6 +282,81 @@ describe('the real gdb', () => {
       expect(out).toContain('[Inferior 1 (Remote target) exited normally]');
       expect(await emu.done).toBe(0);
       expect(emu.stdout()).toContain('hello, world');
+    } finally {
+      emu.child.kill();
+    }
+  });
+  it.skipIf(!gdbInstalled && !requireTools)('steps the page-fault handler by source lines, reverse-steps, and runs demand to the end', { timeout: 60_000 }, async () => {
+    if (!gdbInstalled) throw new Error('gdb is not installed (needed with ATLAS386_REQUIRE_TOOLS=1)');
+    const emu = await bootWithGdb(['demand']);
+    const script = join(dir, 'demand.gdb');
+    writeFileSync(script, [
+      `file ${kernel}`,
+      `target remote localhost:${emu.port}`,
+      'break vm_fault if va == $cr2',
+      'continue',
+      'p/x $cr2',
+      'eval "monitor pagewalk 0x%x user", $cr2',
+      'monitor faults',
+      'next',
+      'next',
+      'next',
+      'p/x $pc',
+      'stepi',
+      'p/x $pc',
+      'reverse-stepi',
+      'p/x $pc',
+      'delete',
+      'continue',
+    ].join('\n') + '\n');
+    const gdb = spawnSync('gdb', ['-batch', '-nx', '-ex', 'set architecture i386', '-x', script], { encoding: 'utf8', timeout: 50_000 });
+    const out = gdb.stdout + gdb.stderr;
+    try {
+      expect(out).toMatch(/Breakpoint 1, vm_fault \(vs=0x[0-9a-f]+, va=(va@entry=)?\d+/);
+      const cr2 = Number(/\$1 = (0x[0-9a-f]+)/.exec(out)?.[1]);
+      expect(cr2 >= 0x1000 && cr2 < 0xc0000000).toBe(true);
+      // The walk names the missing page: the entry that is not present on the way to it.
+      expect(out).toContain(`0x${cr2.toString(16).padStart(8, '0')} (user read) cr3=`);
+      expect(out).toMatch(/#PF at the P[DT]E: error code 0x4 \(not present, read, user\)/);
+      // Three source lines of vm_fault (gdb prints each line it stops at: `NNN\t<source>`).
+      expect(out.match(/^\d+\t.*$/gm)?.length ?? 0).toBeGreaterThanOrEqual(3);
+      const [before, after, back] = [2, 3, 4].map((n) => new RegExp(`\\$${n} = (0x[0-9a-f]+)`).exec(out)?.[1]);
+      expect(before).toBeDefined();
+      expect(after).not.toBe(before);
+      expect(back).toBe(before); // reverse-stepi came back to the instruction before the stepi
+      expect(out).toContain('[Inferior 1 (Remote target) exited normally]');
+      expect(await emu.done).toBe(0);
+      expect(emu.stdout()).toMatch(/demand/);
+    } finally {
+      emu.child.kill();
+    }
+  });
+
+  it.skipIf(!gdbInstalled && !requireTools)('a hardware watchpoint on a user variable triggers across its swap-out and swap-in', { timeout: 120_000 }, async () => {
+    if (!gdbInstalled) throw new Error('gdb is not installed (needed with ATLAS386_REQUIRE_TOOLS=1)');
+    const emu = await bootWithGdb(['--mem', '4M', 'swapvar']);
+    const program = join(root, 'build', 'userland', 'swapvar');
+    const script = join(dir, 'swapvar.gdb');
+    writeFileSync(script, [
+      `file ${program}`,
+      `target remote localhost:${emu.port}`,
+      'watch generation.value',
+      'continue',
+      'continue',
+      'monitor faults',
+      'continue',
+    ].join('\n') + '\n');
+    const gdb = spawnSync('gdb', ['-batch', '-nx', '-ex', 'set architecture i386', '-x', script], { encoding: 'utf8', timeout: 110_000 });
+    const out = gdb.stdout + gdb.stderr;
+    const page = elfSymbols(readFileSync(program)).get('generation')! & ~0xfff;
+    try {
+      expect(out).toMatch(/Hardware watchpoint 1: generation.value\n\nOld value = (<unreadable>|0)\nNew value = 1\n/);
+      expect(out).toMatch(/Hardware watchpoint 1: generation.value\n\nOld value = 1\nNew value = 2\n/);
+      // Between the two, the page went out to swap and came back in.
+      expect(out).toMatch(new RegExp(`addr=0x${page.toString(16).padStart(8, '0')}.*swap-in`));
+      expect(out).toContain('[Inferior 1 (Remote target) exited normally]');
+      expect(await emu.done).toBe(0);
+      expect(emu.stdout()).toContain('swapvar: generation 2, checksum 320a0300');
     } finally {
       emu.child.kill();
     }

@@ -13,9 +13,9 @@ import {
 import { raise, GP } from "./exceptions";
 
 // EIP range [fetchLo, fetchLo + fetchLen) maps to wasm memory at EIP + fetchDelta.
-let fetchLo: u32 = 1;
-let fetchLen: u32 = 0;
-let fetchDelta: usize = 0;
+export let fetchLo: u32 = 1;
+export let fetchLen: u32 = 0;
+export let fetchDelta: usize = 0;
 
 export function invalidateFetch(): void {
   fetchLen = 0;

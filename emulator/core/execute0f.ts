@@ -54,7 +54,7 @@ function op0f_20_22(): void {
 // The time-stamp counter: virtual time in cycles (one per executed
 // instruction, plus the cycles the machine spent halted), plus what WRMSR
 // to IA32_TIME_STAMP_COUNTER added.
-let tscAdjust: u64 = 0;
+export let tscAdjust: u64 = 0;
 function timeStampCounter(): u64 {
   return executedInstructions() + idleCycles + tscAdjust;
 }

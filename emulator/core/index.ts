@@ -13,7 +13,7 @@ import { getEflags as eflagsValue, setEflags as setEflagsValue, IF as IF_FLAG } 
 import { allocateRam, ramBase, ramSize, pagingEnabled, probeWrite } from "./memory";
 import {
   lookupBlock, blockLength, installBlock as install, discardAllBlocks as discardAll,
-  enableTranslation as enable, translationEnabled, translateRequest, translateRequestPhysical,
+  translationEnabled, translateRequest, translateRequestPhysical,
   LOOKUP_TRANSLATE, UNTRANSLATABLE,
 } from "./blocks";
 import { executeInstruction } from "./execute";
@@ -35,6 +35,14 @@ import {
 import { NO_ERROR_CODE, PF, raise, setPendingFault } from "./exceptions";
 import { rewindPageFault, clearImplicitSupervisor, accessModeChanged } from "./restart";
 import { setRecording, flushReferences } from "./refs";
+import {
+  debugStop, debugAttention, takeDebugStop, clearDebugStop, atBreakpoint, pageFaultTaken, eipMoved,
+  setTranslationWanted, clearBreakpoints as clearBps, addBreakpoint as addBp, setVectorBreakWord as setVectorWord,
+  clearWatchpoints as clearWps, addWatchpoint as addWp, resumeOverBreakpoint as resumeOver,
+  hitVector, hitErrorCode, hitEip, hitCr2, watchHitIndex, watchHitLinear, watchHitPhysical, watchHitSize,
+  watchHitWrite, watchHitEip, lastExceptionVector, lastExceptionErrorCode, lastExceptionEip, lastExceptionCr2,
+  lastExceptionInstructions,
+} from "./debug";
 import { invalidateFetch } from "./decode";
 import { setSegmentCache as setCache, loadSegment as loadSelector, checkSegmentAccess } from "./segments";
 import {
@@ -47,6 +55,7 @@ export const STOP_HALT = 1;      // HLT: waiting for an interrupt
 export const STOP_REQUESTED = 2; // the host called stop()
 export const STOP_TRANSLATE = 3; // the host should translate the block at translateRequest
 export const STOP_TRIPLE_FAULT = 4; // a fault while delivering #DF: the machine shuts down
+// 5 STOP_BREAKPOINT, 6 STOP_VECTOR, 7 STOP_WATCH, 8 STOP_CONTINUE: debug.ts
 
 export function init(ramBytes: u32): void {
   allocateRam(ramBytes);
@@ -56,6 +65,8 @@ export function ramBytes(): u32 { return ramSize; }
 
 // Runs until `maxInstructions` have executed, HLT, or stop().
 export function run(maxInstructions: u32): i32 {
+  if (debugStop != 0) return takeDebugStop(); // pending since the last run (debug.ts)
+  clearDebugStop();
   startBudget(maxInstructions);
   stopRequested = false;
   blockBoundary = true;
@@ -94,7 +105,7 @@ export function run(maxInstructions: u32): i32 {
     if (!takePageFault()) return STOP_TRIPLE_FAULT;
   }
   if (stopRequested) return halted ? STOP_HALT : STOP_REQUESTED;
-  return STOP_BUDGET;
+  return debugStopOr(STOP_BUDGET);
 }
 
 // Delivers a page fault recorded during the last instruction (or delivery)
@@ -102,6 +113,7 @@ export function run(maxInstructions: u32): i32 {
 // metal) it is reported to the host like any other exception.
 function takePageFault(): bool {
   if (!deliverThroughIdt) raise(PF); // raise() rewinds and reports the page fault
+  pageFaultTaken();
   const errorCode = rewindPageFault();
   setPendingFault(PF, <i32>errorCode);
   return deliverPending();
@@ -111,8 +123,11 @@ function takePageFault(): bool {
 // interrupt is delivered, and with EFLAGS.TF the next instruction runs on
 // its own and is followed by a #DB trap. Returns true when it executed that
 // instruction itself.
+// With breakpoints set (debug.ts) it also stops at one (true), after
+// delivering a pending interrupt, before the instruction runs.
 function betweenInstructions(): bool {
   if (interruptShadow > 0) {
+    if (debugAttention && atBreakpoint()) return true;
     interruptShadow--;
     updateAttention();
     return false;
@@ -120,10 +135,11 @@ function betweenInstructions(): bool {
   if (interruptDeliverable()) {
     halted = false;
     instructionStart = eip; // a fault while delivering it reports this EIP
-    deliver(acknowledgeInterrupt(), NO_ERROR_CODE, false, true);
+    deliver(acknowledgeInterrupt(), NO_ERROR_CODE, false, true, true);
     blockBoundary = true;
-    return false;
+    return debugStop != 0 || (debugAttention && atBreakpoint());
   }
+  if (debugAttention && atBreakpoint()) return true;
   if (trapFlag) {
     budget--;
     executeInstruction();
@@ -149,12 +165,19 @@ export function step(): i32 {
   startBudget(0xFFFFFFFF);
   stopRequested = false;
   halted = false;
+  clearDebugStop();
   budget--;
   executeInstruction();
-  if (pageFaultPending) raise(PF); // reported to the host, which delivers it
+  if (pageFaultPending) { pageFaultTaken(); raise(PF); } // reported to the host, which delivers it
   startBudget(0);
   if (stopRequested) return halted ? STOP_HALT : STOP_REQUESTED;
-  return STOP_BUDGET;
+  return debugStopOr(STOP_BUDGET);
+}
+
+// The debugger stop to report (debug.ts), else `otherwise`.
+function debugStopOr(otherwise: i32): i32 {
+  const code = takeDebugStop();
+  return code != 0 ? code : otherwise;
 }
 
 // Asks run() to return after the current instruction (from a port handler).
@@ -164,7 +187,7 @@ export function getReg(r: i32): u32 { return load<u32>(REGS + (<usize>(r & 7) <<
 export function setReg(r: i32, v: u32): void { store<u32>(REGS + (<usize>(r & 7) << 2), v); }
 export function getEip(): u32 { return eip; }
 // The host moving EIP also wakes the CPU from HLT.
-export function setEip(v: u32): void { eip = v; halted = false; }
+export function setEip(v: u32): void { eip = v; halted = false; eipMoved(); }
 
 export function setInterruptLine(level: bool): void { setLine(level); }
 export function isHalted(): bool { return halted; }
@@ -209,6 +232,7 @@ export function getFirstUserModeInstructions(): f64 { return <f64>firstUserModeA
 export function pendingVector(): i32 { return vector; }
 export function pendingErrorCode(): i32 { return errorCode; }
 export function abortInstruction(): void {
+  pageFaultTaken(); // the instruction is void, and any watch hit of it
   abort();
   endLengthLimit();
   clearImplicitSupervisor();
@@ -217,7 +241,8 @@ export function clearPending(): void { clear(); }
 
 // ---- the translator's side of the interface (see blocks.ts) ----
 
-export function enableTranslation(on: bool): void { enable(on); }
+// (Off underneath while breakpoints or watchpoints are armed: debug.ts.)
+export function enableTranslation(on: bool): void { setTranslationWanted(on); }
 export function getTranslateRequest(): u32 { return translateRequest; }
 export function getTranslateRequestPhysical(): u32 { return translateRequestPhysical; }
 export function installBlock(eip: u32, fn: u32, length: u32, first: u32, last: u32): void {
@@ -333,3 +358,43 @@ export function recordReferences(on: bool): void {
 }
 // Hands the references still buffered to the host (env.drainReferences).
 export function drainReferences(): void { flushReferences(); }
+
+// ---- snapshots (snapshot.ts): the globals into memory and back; the host copies memory ----
+export { saveState, restoreState, snapshotGlobalsBytes } from "./snapshot";
+
+// ---- the debugger's hooks (debug.ts; semantics there) ----
+
+export function clearBreakpoints(): void { clearBps(); }
+// Up to 16 linear addresses (CS.base + EIP); false when full.
+export function addBreakpoint(linear: u32): bool { return addBp(linear); }
+// Bits 32*index .. 32*index+31 of the 256-bit vector break mask.
+export function setVectorBreakWord(index: i32, bits: u32): void { setVectorWord(index, bits); }
+export function clearWatchpoints(): void { clearWps(); }
+// Up to 8; flags: 1 read, 2 write, 4 physical. False when full or invalid.
+export function addWatchpoint(first: u32, length: u32, flags: u32): bool { return addWp(first, length, flags); }
+// The next run() passes over a breakpoint at the current CS.base + EIP once.
+export function resumeOverBreakpoint(): void { resumeOver(); }
+// Forgets a debug stop not yet reported (after step()).
+export function discardDebugStop(): void { clearDebugStop(); }
+// 0 vector, 1 error code (-1: none), 2 EIP pushed, 3 CR2.
+export function vectorHit(which: i32): i32 {
+  return which == 0 ? hitVector : (which == 1 ? hitErrorCode : (which == 2 ? <i32>hitEip : <i32>hitCr2));
+}
+// 0 index, 1 linear, 2 physical, 3 size, 4 write (1) or read (0), 5 EIP of the instruction.
+export function watchHit(which: i32): i32 {
+  switch (which) {
+    case 0: return watchHitIndex;
+    case 1: return <i32>watchHitLinear;
+    case 2: return <i32>watchHitPhysical;
+    case 3: return <i32>watchHitSize;
+    case 4: return watchHitWrite ? 1 : 0;
+    default: return <i32>watchHitEip;
+  }
+}
+// 0 vector (-1: none yet), 1 error code (-1: none), 2 EIP pushed, 3 CR2.
+export function lastException(which: i32): i32 {
+  return which == 0 ? lastExceptionVector
+    : (which == 1 ? lastExceptionErrorCode : (which == 2 ? <i32>lastExceptionEip : <i32>lastExceptionCr2));
+}
+// Executed instructions when the last exception was delivered, as a double.
+export function lastExceptionInstructionCount(): f64 { return <f64>lastExceptionInstructions; }

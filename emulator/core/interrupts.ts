@@ -13,6 +13,7 @@
 import { systemRead32, probeWrite, writeSized } from "./memory";
 import { beginImplicitSupervisor, endImplicitSupervisor } from "./restart";
 import { pageFaultPending } from "./state";
+import { noteDelivery } from "./debug";
 import { readStack, stackPointer, setStackPointer } from "./operands";
 import {
   raise, raiseTrap, pendingVector, pendingErrorCode, pendingIsTrap, clearPending, NO_ERROR_CODE,
@@ -81,7 +82,8 @@ export function deliverPendingException(): bool {
 
 // Delivers vector `vector`; `errorCode` < 0 for none. `software`: from INT n,
 // INT3 or INTO (gate DPL checked). `external`: sets EXT in error codes.
-export function deliver(vector: i32, errorCode: i32, software: bool, external: bool): void {
+// `hardware`: an external interrupt (debug.ts keeps the last exception).
+export function deliver(vector: i32, errorCode: i32, software: bool, external: bool, hardware: bool = false): void {
   const ext = external ? 1 : 0;
   const gateOffset = <u32>vector << 3;
   if (gateOffset + 7 > idtLimit) raise(GP, <i32>gateOffset | 2 | ext);
@@ -164,6 +166,7 @@ export function deliver(vector: i32, errorCode: i32, software: bool, external: b
   if (((high >>> 8) & 0x1F) == GATE_INTERRUPT_32) newFlags &= ~IF;
   setEflags(newFlags);
   setSegmentCache(CS, (selector & ~3) | <u32>newCpl, codeBase, codeLimit, descriptorAccess());
+  if (!pageFaultPending) noteDelivery(vector, errorCode, hardware); // (EIP still the one pushed)
   eip = offset;
 }
 

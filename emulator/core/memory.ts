@@ -17,6 +17,7 @@ import { fastTranslate } from "./tlb";
 import { translateSlow } from "./paging";
 import { userAccess, beginImplicitSupervisor, endImplicitSupervisor } from "./restart";
 import { pageFaultPending } from "./state";
+import { mmuPath, watching, pagingChanged, watchAccess } from "./debug";
 
 export let ramBase: usize = 0; // where physical address 0 lives in wasm memory
 export let ramSize: u32 = 0;
@@ -66,11 +67,12 @@ export function allocateRam(bytes: u32): void {
 
 // CR0.PG, as the MMU last saw it (control.ts keeps it up to date).
 export let pagingEnabled: bool = false;
-export function setPagingEnabled(on: bool): void { pagingEnabled = on; }
+export function setPagingEnabled(on: bool): void { pagingEnabled = on; pagingChanged(on); }
 
-// The linear-to-physical seam.
+// The linear-to-physical seam. (mmuPath: paging is on, or watchpoints are
+// armed (debug.ts) and every access must reach the out-of-line paths.)
 @inline export function translate(linear: u32, access: i32): u32 {
-  if (!pagingEnabled) return linear;
+  if (!mmuPath) return linear;
   if (access != ACCESS_FETCH) {
     const physical = fastTranslate(access == ACCESS_WRITE, linear);
     if (physical != 0xFFFFFFFF) return physical;
@@ -85,29 +87,73 @@ export function setPagingEnabled(on: bool): void { pagingEnabled = on; }
 // Each access has an inline fast path (within a page, within RAM) and an
 // out-of-line general one.
 
+// While watchpoints are armed (debug.ts) each access that succeeds is
+// checked against them, with its size.
+@inline function watched(linear: u32, physical: u32, bytes: u32, write: bool): void {
+  if (!pageFaultPending) watchAccess(linear, physical, 0, bytes, bytes, write);
+}
+
 export function read8(linear: u32): u32 {
-  return physRead8(translate(linear, ACCESS_READ));
+  const physical = translate(linear, ACCESS_READ);
+  if (watching) watched(linear, physical, 1, false);
+  return physRead8(physical);
 }
 export function read16(linear: u32): u32 {
-  if (!crossesPage(linear, 2)) return physRead16(translate(linear, ACCESS_READ));
+  if (!crossesPage(linear, 2)) {
+    const physical = translate(linear, ACCESS_READ);
+    if (watching) watched(linear, physical, 2, false);
+    return physRead16(physical);
+  }
+  if (watching) return readSplitWatched(linear, 2);
   return read8(linear) | (read8(linear + 1) << 8);
 }
 export function read32(linear: u32): u32 {
-  if (!crossesPage(linear, 4)) return physRead32(translate(linear, ACCESS_READ));
+  if (!crossesPage(linear, 4)) {
+    const physical = translate(linear, ACCESS_READ);
+    if (watching) watched(linear, physical, 4, false);
+    return physRead32(physical);
+  }
+  if (watching) return readSplitWatched(linear, 4);
   let v: u32 = 0;
   for (let i: u32 = 0; i < 4; i++) v |= read8(linear + i) << (i << 3);
   return v;
 }
 
+// A read across a page boundary while watching: one check for the whole access.
+function readSplitWatched(linear: u32, bytes: u32): u32 {
+  const second = (linear | 0xFFF) + 1;
+  const p0 = translate(linear, ACCESS_READ);
+  const p1 = translate(second, ACCESS_READ);
+  const firstBytes = second - linear;
+  let v: u32 = 0;
+  for (let i: u32 = 0; i < bytes; i++) {
+    v |= (i < firstBytes ? physRead8(p0 + i) : physRead8(p1 + i - firstBytes)) << (i << 3);
+  }
+  if (!pageFaultPending) watchAccess(linear, p0, p1, firstBytes, bytes, false);
+  return v;
+}
+
 export function write8(linear: u32, v: u32): void {
-  physWrite8(translate(linear, ACCESS_WRITE), v);
+  const physical = translate(linear, ACCESS_WRITE);
+  if (watching) watched(linear, physical, 1, true);
+  physWrite8(physical, v);
 }
 export function write16(linear: u32, v: u32): void {
-  if (!crossesPage(linear, 2)) { physWrite16(translate(linear, ACCESS_WRITE), v); return; }
+  if (!crossesPage(linear, 2)) {
+    const physical = translate(linear, ACCESS_WRITE);
+    if (watching) watched(linear, physical, 2, true);
+    physWrite16(physical, v);
+    return;
+  }
   writeSplit(linear, v, 2);
 }
 export function write32(linear: u32, v: u32): void {
-  if (!crossesPage(linear, 4)) { physWrite32(translate(linear, ACCESS_WRITE), v); return; }
+  if (!crossesPage(linear, 4)) {
+    const physical = translate(linear, ACCESS_WRITE);
+    if (watching) watched(linear, physical, 4, true);
+    physWrite32(physical, v);
+    return;
+  }
   writeSplit(linear, v, 4);
 }
 
@@ -117,7 +163,7 @@ export function write32(linear: u32, v: u32): void {
 const NO_QUICK_PATH: u32 = 0xFFFFFFFF;
 @inline function quickPhysical(linear: u32, bytes: u32, write: bool): u32 {
   if (crossesPage(linear, bytes)) return NO_QUICK_PATH;
-  const physical = pagingEnabled ? fastTranslate(write, linear) : linear;
+  const physical = mmuPath ? fastTranslate(write, linear) : linear;
   return physical <= ramSize - bytes ? physical : NO_QUICK_PATH;
 }
 
@@ -129,6 +175,7 @@ function writeSplit(linear: u32, v: u32, bytes: u32): void {
   const p1 = translate(second, ACCESS_WRITE);
   if (pageFaultPending) return; // the second page faulted: the first stays untouched
   const firstBytes = second - linear;
+  if (watching) watchAccess(linear, p0, p1, firstBytes, bytes, true);
   for (let i: u32 = 0; i < bytes; i++) {
     const b = v >>> (i << 3);
     if (i < firstBytes) physWrite8(p0 + i, b);

@@ -16,7 +16,7 @@
 // that was filled by a read (so D was clear) walks again to set D.
 
 import { cr0, cr3, cr4, cr2 } from "./state";
-import { physRead32, physWrite32, setPagingEnabled, ACCESS_WRITE, ACCESS_FETCH } from "./memory";
+import { physRead32, physWrite32, setPagingEnabled, pagingEnabled, ACCESS_WRITE, ACCESS_FETCH } from "./memory";
 import { invalidateFetch } from "./decode";
 import {
   find, fill, forget, entryFlags, entryFrame, noteHit, noteMiss, noteWalk, noteAccessedDirty, notePageFault,
@@ -67,6 +67,7 @@ const USER_LIMIT: u32 = 0xC0000000;
 // (refs.ts), every user-mode access comes here and the successful ones are
 // recorded.
 export function translateSlow(linear: u32, access: i32, user: bool): u32 {
+  if (!pagingEnabled) return linear; // paging off, watchpoints armed (debug.ts)
   const physical = lookupOrWalk(linear, access, user);
   if (recording && user && linear < USER_LIMIT && !pageFaultPending) recordReference(linear);
   return physical;

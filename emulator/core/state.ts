@@ -5,6 +5,8 @@
 export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
 export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
 
+import { debugAttention } from "./debug";
+
 export const REGS: usize = memory.data(32);
 
 // Segment registers: the visible selector and the hidden descriptor cache.
@@ -35,7 +37,7 @@ export let trSelector: u32 = 0, trBase: u32 = 0, trLimit: u32 = 0;
 
 // Executed instructions (an iteration of a REP string instruction counts as
 // one) up to the start of the current run; see executedInstructions().
-let countAtRunStart: u64 = 0;
+export let countAtRunStart: u64 = 0;
 
 @inline export function reg32(r: i32): u32 {
   return load<u32>(REGS + (<usize>r << 2));
@@ -96,7 +98,7 @@ let countAtRunStart: u64 = 0;
 // The run loop counts instructions down in `budget`, so the count of
 // executed instructions is derived from it rather than kept per instruction.
 export let budget: u32 = 0;
-let budgetAtRunStart: u32 = 0;
+export let budgetAtRunStart: u32 = 0;
 export let stopRequested: bool = false;
 // Set by every jump, call, return and conditional branch: the next
 // instruction may start a translated block.
@@ -116,11 +118,12 @@ export let interruptShadow: i32 = 0;
 export let trapFlag: bool = false;
 // A page fault recorded but not yet delivered (restart.ts).
 export let pageFaultPending: bool = false;
-// Any of the above: one test per instruction for the rare paths.
+// Any of the above, or breakpoints set (debug.ts): one test per instruction
+// for the rare paths.
 export let attention: bool = false;
 
 export function updateAttention(): void {
-  attention = interruptLine || interruptShadow > 0 || trapFlag || pageFaultPending;
+  attention = interruptLine || interruptShadow > 0 || trapFlag || pageFaultPending || debugAttention;
 }
 export function setInterruptLine(level: bool): void {
   interruptLine = level;
@@ -143,6 +146,14 @@ export function requestStop(): void {
   budgetAtRunStart = 0;
   budget = 0;
   stopRequested = true;
+}
+
+// Ends the run after the current instruction as requestStop() does, for a
+// debugger stop (debug.ts): not a stop the host asked for.
+export function suspendBudget(): void {
+  countAtRunStart = executedInstructions();
+  budgetAtRunStart = 0;
+  budget = 0;
 }
 
 export function startBudget(n: u32): void {

@@ -14,6 +14,7 @@ import { probeWrite, ramSize, translate, ACCESS_READ, ACCESS_WRITE } from "./mem
 import { noteWrite } from "./blocks";
 import { portIn, portOut, portInBlock, portOutBlock } from "./ports";
 import { alu, ALU_CMP } from "./alu";
+import { watching, watchedRange, noteStringCut } from "./debug";
 import { getDF, getZF } from "./flags";
 import { addressSize, repPrefix, dataSegment } from "./decode";
 import {
@@ -107,6 +108,7 @@ export function stringOp(kind: i32, size: i32): void {
     if (compares && getZF() != continueWhileZero) return;
     if (budget == 0) { // budget spent, or the host asked to stop
       eip = instructionStart; // not finished: run it again later
+      noteStringCut();
       return;
     }
     consumeBudget();
@@ -122,7 +124,8 @@ function checkWritable(seg: i32, offset: u32, bytes: u32): void {
 // data port is): as many elements as fit in the current page, the remaining
 // count and the budget, straight between the port and the page's frame. Only
 // for flat segments. Returns false when it moved nothing (the caller then
-// moves one element, which also takes a page fault the right way).
+// moves one element, which also takes a page fault the right way). Not
+// over bytes a watchpoint covers (debug.ts): each element must be checked.
 function bulkPortTransfer(kind: i32, size: i32): bool {
   if (addressSize != 32) return false;
   const bytes = <u32>(size >> 3);
@@ -138,6 +141,7 @@ function bulkPortTransfer(kind: i32, size: i32): bool {
   else checkSegmentAccess(seg, offset, count * bytes, false);
   const physical = translate(offset, kind == INS ? ACCESS_WRITE : ACCESS_READ);
   if (pageFaultPending || physical > ramSize - count * bytes) return false;
+  if (watching && watchedRange(offset, physical, count * bytes, kind == INS)) return false;
   const port = reg16(EDX);
   const moved = kind == INS
     ? portInBlock(port, size, count, physical)
@@ -148,6 +152,6 @@ function bulkPortTransfer(kind: i32, size: i32): bool {
   setReg32(ECX, reg32(ECX) - moved);
   // The run loop counted the first element; each further one is an iteration.
   for (let i: u32 = 1; i < moved; i++) consumeBudget();
-  if (reg32(ECX) != 0 && budget == 0) eip = instructionStart;
+  if (reg32(ECX) != 0 && budget == 0) { eip = instructionStart; noteStringCut(); }
   return true;
 }

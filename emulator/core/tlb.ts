@@ -24,6 +24,7 @@
 // TLB does, so it changes nothing the guest can see.
 
 import { recording } from "./refs";
+import { watching } from "./debug";
 
 export const TLB_CODE_4K = 0, TLB_CODE_4M = 1, TLB_DATA_4K = 2, TLB_DATA_4M = 3;
 const TLB_COUNT = 4;
@@ -188,10 +189,11 @@ export const FAST_WRITE: usize = TABLE_BYTES;
 export let fastBase: usize = FAST;
 
 // Called whenever the CPL, an implicit supervisor access, a pending page
-// fault, or the recording of references (refs.ts: every user access must
-// reach the slow path to be recorded) changes which table applies.
+// fault, the recording of references (refs.ts: every user access must
+// reach the slow path to be recorded) or the arming of watchpoints
+// (debug.ts: every access must be checked) changes which table applies.
 export function selectFastTables(user: bool, voided: bool): void {
-  fastBase = voided || (user && recording) ? FAST_VOID : FAST + (user ? FAST_USER : 0);
+  fastBase = voided || watching || (user && recording) ? FAST_VOID : FAST + (user ? FAST_USER : 0);
 }
 
 @inline function fastSlot(table: usize, linear: u32): usize {

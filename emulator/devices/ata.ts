@@ -123,6 +123,8 @@ export class DiskImage {
   readonly sectors: number;
   /** Sectors written since the image was opened, when not persisting. */
   private readonly overlay = new Map<number, Uint8Array>();
+  /** Called before every write (the one place disk bytes change), e.g. to journal them for snapshots (host/snapshot.ts). */
+  beforeWrite: ((lba: number, count: number) => void) | undefined;
 
   constructor(
     private readonly image: Uint8Array,
@@ -144,6 +146,7 @@ export class DiskImage {
     this.checkRange(lba, count);
     const data = from.slice(at, at + count * SECTOR_BYTES);
     if (data.length !== count * SECTOR_BYTES) throw new RangeError('write source shorter than the sectors written');
+    this.beforeWrite?.(lba, count);
     if (this.options.persist) {
       // The array is updated too, so later reads see the data whatever writeThrough does with it.
       this.image.set(data, lba * SECTOR_BYTES);

@@ -297,6 +297,12 @@ export class Pic8259Pair extends ByteDevice {
     return this.lines[n === CASCADE_INPUT ? AT_IRQ2_REDIRECT : n]!;
   }
 
+  /** The vector IRQ n arrives on, as the guest programmed the pair (ICW2). */
+  vectorOfIrq(n: number): number {
+    if (!Number.isInteger(n) || n < 0 || n > 15) throw new RangeError(`no IRQ ${n} on the 8259A pair`);
+    return n < 8 ? this.master.vectorFor(n) : this.slave.vectorFor(n - 8);
+  }
+
   /** INTR: the master presents an interrupt request to the CPU. */
   interruptPending(): boolean {
     return this.master.interruptOutput;

@@ -24,6 +24,9 @@ import { ReferenceFileWriter } from './refs.js';
 import { compareAtSize, defaultSizes, faultPoints, formatCompareTable, parsePolicies, parseSizes, POLICIES, type SizeResult } from './compare.js';
 import { renderFaultChart } from './plot.js';
 import { GdbStub } from './gdbstub.js';
+import { Debugger } from './debugger.js';
+import { DebugSession, runRepl } from './debugrepl.js';
+import { DebugViews } from './debugviews.js';
 
 const DEFAULT_RAM_MIB = 32;
 const MiB = 1024 * 1024;
@@ -319,12 +322,27 @@ interface BootOptions {
 }
 
 /** Listens for gdb and holds the guest until it connects (the guest then waits for gdb's first continue). */
-async function attachGdb(machine: Machine, port: number): Promise<GdbStub> {
-  const stub = new GdbStub(machine.cpu, () => machine.requestStop());
+async function attachGdb(engine: Debugger, port: number, views?: DebugViews): Promise<GdbStub> {
+  const machine = engine.machine;
+  const stub = new GdbStub(engine, () => machine.requestStop(), views ? (command, args) => views.monitor(command, args) : undefined);
   const { connected } = await stub.listen(port);
   process.stderr.write(`atlas386: waiting for gdb on localhost:${port}\n`);
   await connected;
   return stub;
+}
+
+/**
+ * The debugger's views of the machine and the kernel: symbols, line tables
+ * and the kernel's tables need an ELF kernel. `debug` needs them; under
+ * `boot --gdb` a kernel without them just has no kernel monitor commands.
+ */
+function debugViews(engine: Debugger, kernel: Uint8Array, required: boolean): DebugViews | undefined {
+  try {
+    return new DebugViews(engine, kernel, packageRoot());
+  } catch (err) {
+    if (required) throw new Error(`cannot debug this kernel: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 /** A raw disk image: read whole; with --persist, written back sector by sector to the file. */
@@ -375,8 +393,9 @@ function artifactPath(...parts: string[]): string {
   return file;
 }
 
-async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
-  const interactive = process.stdin.isTTY === true;
+async function boot(opts: BootOptions, atlasKernel = false, debugging?: DebugOptions): Promise<void> {
+  // Under `debug`, stdin is the debugger's: the guest's serial input is empty.
+  const interactive = debugging === undefined && process.stdin.isTTY === true;
   // No --kernel: the Atlas kernel, with its root filesystem on hda unless
   // one is given. Its console is cooked (`tty`: echo, line editing) for a
   // person at a terminal, and piped input ends with Ctrl-D, its end of file.
@@ -396,7 +415,7 @@ async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
   const cleanups: (() => void)[] = [];
   try {
     const disks = [opts.hda, opts.hdb, opts.hdc, opts.hdd].map((file) => (file === undefined ? null : openDisk(file, opts.persist ?? false, cleanups)));
-    let input = interactive ? new Uint8Array(0) : await readStdinToEnd();
+    let input = interactive || debugging ? new Uint8Array(0) : await readStdinToEnd();
     if (atlas && !interactive) input = Uint8Array.from([...input, END_OF_INPUT]);
     const machine = await Machine.create({
       ramBytes,
@@ -430,10 +449,24 @@ async function boot(opts: BootOptions, atlasKernel = false): Promise<void> {
       cleanups.push(() => refs.close());
       machine.cpu.recordReferences(refs.sink);
     }
-    const gdb = opts.gdb === undefined ? undefined : await attachGdb(machine, opts.gdb);
+    const engine = opts.gdb === undefined && !debugging ? undefined : new Debugger(machine, { snapshotInterval: debugging?.snapshotInterval });
+    const views = engine === undefined ? undefined : debugViews(engine, kernel, debugging !== undefined);
+    const session = debugging && engine && views ? new DebugSession(engine, views) : undefined;
+    const gdb = engine === undefined || opts.gdb === undefined ? undefined : await attachGdb(engine, opts.gdb, views);
     if (gdb) cleanups.push(() => gdb.close());
     if (interactive) cleanups.push(attachTerminal(machine));
-    const r = await machine.run({ maxInstructions: opts.maxInstructions, realtime: interactive, debugger: gdb });
+    const running = machine.run({ maxInstructions: opts.maxInstructions, realtime: interactive, debugger: engine })
+      .then((result) => { engine?.runEnded(result); return result; });
+    if (session && engine) {
+      await runRepl(session, process.stdin, process.stdout);
+      if (!engine.finished) {
+        // quit: the run ends here, wherever the guest is.
+        machine.requestStop();
+        engine.detach();
+      }
+    }
+    const r = await running;
+    if (session && r.reason === 'host-stop') return;
     if (gdb?.killed) throw new Error('killed by gdb');
     gdb?.guestEnded(r.reason === 'exit' ? r.exitStatus ?? 0 : 1);
     machine.cpu.recordReferences(undefined); // drains what the core still holds
@@ -480,6 +513,25 @@ function programPath(name: string, args: string[]): string {
     throw new Error(`no program ${path} in the root image (${relative(process.cwd(), image) || image}); it has ${names.filter((n) => n.startsWith('bin/') && n !== 'bin/').map((n) => n.slice(4)).join(', ')}`);
   }
   return path;
+}
+
+interface DebugOptions {
+  /** Instructions between the snapshots reverse execution replays from. */
+  snapshotInterval?: number;
+}
+
+interface DebugCommandOptions extends RunCommandOptions, DebugOptions {}
+
+/**
+ * `atlas386 debug [PROGRAM [ARGS...]]`: the built-in debugger (debugrepl.ts)
+ * over the Atlas kernel running PROGRAM as `run` does, or booting to its demo
+ * as `boot` does. The guest stops before its first instruction.
+ */
+async function debugCommand(name: string | undefined, args: string[], opts: DebugCommandOptions): Promise<void> {
+  const { kernelArgs, snapshotInterval, ...bootOptions } = opts;
+  const words = parseKernelArgs(kernelArgs);
+  const cmdline = name === undefined ? (words.length > 0 ? words.join(' ') : undefined) : programCommandLine(programPath(name, args), args, words, false);
+  await boot({ ...bootOptions, cmdline }, true, { snapshotInterval });
 }
 
 interface RunCommandOptions extends Omit<BootOptions, 'kernel' | 'cmdline'> {
@@ -662,9 +714,29 @@ program
   .option('--record-refs <FILE>', 'record the page reference string (user pages, per page directory) to FILE')
   .option('--stats', 'print the run\'s instruction count, the TLB and paging counters and the kernel\'s counters on stderr at exit')
   .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')
+  .option('--gdb <PORT>', 'wait for gdb on localhost:PORT (GDB remote protocol) before running the guest', portOption)
   .passThroughOptions()
   .action(guarded((name: string, args: string[], opts: Omit<RunCommandOptions, 'module'>) =>
     runProgram(name, args, { ...opts, module: [] })));
+
+program
+  .command('debug')
+  .description('the built-in debugger: boot the Atlas kernel (running PROGRAM, as `run` does) stopped before its first instruction; `help` lists the commands')
+  .argument('[program]', 'a program in the root image to run as init (default: the demo, as `boot`)')
+  .argument('[args...]', 'its arguments (no spaces inside one)')
+  .option('--mem <SIZE>', 'RAM: 32M, 1G, 65536K, ... (bare number: MiB; default 4M)', memoryOption)
+  .option('--kernel-args <WORDS>', 'more kernel command line words (e.g. "policy=lru readahead=0")')
+  .option('--hdb <IMG>', 'raw disk image: primary slave (default: disk-images/swap.img, the swap area swap=hdb:10)')
+  .option('--hdc <IMG>', 'raw disk image: secondary master')
+  .option('--hdd <IMG>', 'raw disk image: secondary slave')
+  .option('--disk-latency <US>', 'disk access time in virtual microseconds (default 2000; 0 for none)', latencyOption)
+  .option('--tlb <SPEC>', TLB_SPEC_HELP, tlbOption)
+  .option('--snapshot-interval <N>', 'instructions between the snapshots reverse execution replays from (default 5000000)', countOption)
+  .option('--gdb <PORT>', 'also serve gdb on localhost:PORT (waits for it to connect)', portOption)
+  .option('--no-translate', 'interpret every instruction (no translation of hot blocks to wasm)')
+  .passThroughOptions()
+  .action(guarded((name: string | undefined, args: string[], opts: Omit<DebugCommandOptions, 'module'>) =>
+    debugCommand(name, args, { ...opts, module: [] })));
 
 program
   .command('compare')

@@ -16,11 +16,67 @@ export interface RunResult {
    * 'exception': reported, not delivered (bare metal); 'delivered': delivered
    * through the IDT (step() only; run() goes on into the handler);
    * 'triple-fault': a fault while delivering #DF.
+   * The debugger's stops (see setBreakpoints, setVectorBreaks, setWatchpoints;
+   * emulator/core/debug.ts): 'breakpoint': EIP is on a breakpoint, its
+   * instruction not executed; 'vector': a vector break's vector (`vector`,
+   * `errorCode` when it pushed one) was just delivered, EIP is on the
+   * handler's first instruction, not executed; 'watch': the instruction
+   * (`watch.eip`) made the access in `watch` and completed (a REP string
+   * instruction: the iteration; EIP is then still on it).
    */
-  reason: 'budget' | 'halt' | 'stopped' | 'exception' | 'delivered' | 'triple-fault';
+  reason: 'budget' | 'halt' | 'stopped' | 'exception' | 'delivered' | 'triple-fault' | 'breakpoint' | 'vector' | 'watch';
   vector?: number;
   errorCode?: number;
   eip: number;
+  /** reason 'watch': the access that hit. */
+  watch?: WatchHit;
+}
+
+/** A watched access's kind. */
+export type WatchKind = 'read' | 'write';
+
+/** A watchpoint: `length` (1..4096) bytes at `address`, linear or physical, for reads, writes or both ('access'). */
+export interface WatchSpec {
+  address: number;
+  length: number;
+  kind: WatchKind | 'access';
+  space: 'linear' | 'physical';
+}
+
+/** The access that hit a watchpoint. */
+export interface WatchHit {
+  /** Index of the watchpoint in the list given to setWatchpoints(). */
+  index: number;
+  /** The access's linear address, and the physical address of its first byte. */
+  linear: number;
+  physical: number;
+  /** In bytes (1, 2 or 4). */
+  size: number;
+  kind: WatchKind;
+  /** EIP of the instruction that made it (for an interrupt frame, of the interrupted instruction). */
+  eip: number;
+}
+
+/** The last exception (vector 0-31, not an external interrupt) delivered through the IDT. */
+export interface ExceptionRecord {
+  vector: number;
+  /** Absent when the vector pushes none. */
+  errorCode?: number;
+  /** The EIP pushed: the faulting instruction for a fault, the next one for a trap or INT n. */
+  eip: number;
+  /** CR2 after the delivery (the faulting address for #PF). */
+  cr2: number;
+  /** Instructions retired when it was delivered. */
+  instructions: number;
+}
+
+export interface RunOptions {
+  /**
+   * Pass over a breakpoint at the current CS.base + EIP (once: the first time
+   * the CPU is about to execute there; an interrupt taken first does not use
+   * it up). Resume with it after a 'breakpoint' or 'vector' stop.
+   */
+  resumeOverBreakpoint?: boolean;
 }
 
 export interface PortHandlers {
@@ -60,6 +116,13 @@ interface CoreExports {
   setCr(n: number, v: number): void;
   setGdtr(base: number, limit: number): void;
   setIdtr(base: number, limit: number): void;
+  getGdtBase(): number;
+  getGdtLimit(): number;
+  getIdtBase(): number;
+  getIdtLimit(): number;
+  getLdtr(): number;
+  getSegmentLimit(seg: number): number;
+  getSegmentAccess(seg: number): number;
   setSegmentCache(seg: number, selector: number, base: number, limit: number, access: number): void;
   loadSegment(seg: number, selector: number): void;
   getSegmentSelector(seg: number): number;
@@ -94,6 +157,30 @@ interface CoreExports {
   resetTlbCounters(): void;
   recordReferences(on: boolean): void;
   drainReferences(): void;
+  saveState(): void;
+  restoreState(): number;
+  clearBreakpoints(): void;
+  addBreakpoint(linear: number): number;
+  setVectorBreakWord(index: number, bits: number): void;
+  clearWatchpoints(): void;
+  addWatchpoint(first: number, length: number, flags: number): number;
+  resumeOverBreakpoint(): void;
+  discardDebugStop(): void;
+  vectorHit(which: number): number;
+  watchHit(which: number): number;
+  lastException(which: number): number;
+  lastExceptionInstructionCount(): number;
+}
+
+/**
+ * The CPU core's whole state (emulator/core/snapshot.ts): a copy of the
+ * wasm memory (RAM, registers, TLBs...) with the core's globals written
+ * into it. Restorable only into the Cpu (or another with the same RAM
+ * size and core build) it came from.
+ */
+export interface CpuState {
+  readonly memory: Uint8Array;
+  readonly instructionsRetired: number;
 }
 
 /**
@@ -149,6 +236,10 @@ export interface PageWalk {
 const STOP_REASONS: RunResult['reason'][] = ['budget', 'halt', 'stopped'];
 const STOP_TRANSLATE = 3;
 const STOP_TRIPLE_FAULT = 4;
+// emulator/core/debug.ts
+const STOP_BREAKPOINT = 5, STOP_VECTOR = 6, STOP_WATCH = 7, STOP_CONTINUE = 8;
+export const MAX_CORE_BREAKPOINTS = 16;
+export const MAX_CORE_WATCHPOINTS = 8;
 
 // Flat 4 GiB segments: access byte P=1, S=1, type (code: execute/read, data:
 // read/write, both accessed), G=1, D/B=1.
@@ -288,6 +379,13 @@ export class Cpu {
   setCr(n: 0 | 2 | 3 | 4, v: number): void { this.core.setCr(n, v >>> 0); }
   setGdtr(base: number, limit: number): void { this.core.setGdtr(base >>> 0, limit); }
   setIdtr(base: number, limit: number): void { this.core.setIdtr(base >>> 0, limit); }
+  /** GDTR and IDTR as LGDT/LIDT loaded them (debugger views). */
+  get gdtr(): { base: number; limit: number } { return { base: this.core.getGdtBase() >>> 0, limit: this.core.getGdtLimit() }; }
+  get idtr(): { base: number; limit: number } { return { base: this.core.getIdtBase() >>> 0, limit: this.core.getIdtLimit() }; }
+  get ldtr(): number { return this.core.getLdtr(); }
+  /** A segment register's hidden cache: the limit in bytes, and the access bits (descriptor bits 40-55: type, S, DPL, P, AVL, D/B, G). */
+  segmentLimit(s: Seg): number { return this.core.getSegmentLimit(s) >>> 0; }
+  segmentAccess(s: Seg): number { return this.core.getSegmentAccess(s) >>> 0; }
   get instructionsRetired(): number { return this.core.getInstructionCount(); }
   /** Instructions retired up to and including the one that first entered ring 3; 0 while it has not. */
   get instructionsBeforeUserMode(): number { return this.core.getFirstUserModeInstructions(); }
@@ -318,8 +416,15 @@ export class Cpu {
     this.eflags = 0x2;
   }
 
-  run(maxInstructions: number): RunResult {
+  /**
+   * Runs up to `maxInstructions`. With breakpoints, vector breaks or
+   * watchpoints armed it may stop early with 'breakpoint', 'vector' or
+   * 'watch' (see RunResult); `opts.resumeOverBreakpoint` passes over the
+   * breakpoint the CPU is stopped on.
+   */
+  run(maxInstructions: number, opts: RunOptions = {}): RunResult {
     const start = this.core.getInstructionCount();
+    if (opts.resumeOverBreakpoint) this.core.resumeOverBreakpoint();
     for (;;) {
       const left = maxInstructions - (this.core.getInstructionCount() - start);
       if (left <= 0) return { reason: 'budget', eip: this.eip };
@@ -333,10 +438,126 @@ export class Cpu {
         this.translator.translate(this.core.getTranslateRequest() >>> 0, this.core.getTranslateRequestPhysical() >>> 0);
       } else if (result === STOP_TRIPLE_FAULT) {
         return { reason: 'triple-fault', vector: 14, eip: this.eip };
+      } else if (result === STOP_CONTINUE) {
+        continue; // a watch hit undone by its instruction's page fault
+      } else if (result >= STOP_BREAKPOINT) {
+        return this.debugStop(result);
       } else {
         return { reason: STOP_REASONS[result]!, eip: this.eip };
       }
     }
+  }
+
+  // ---- the debugger's hooks (emulator/core/debug.ts) ----
+
+  private breakpoints: number[] = [];
+  private vectorBreaks: number[] = [];
+  private watchpoints: WatchSpec[] = [];
+
+  /**
+   * Execution breakpoints: up to 16 linear addresses (CS.base + EIP). run()
+   * stops with 'breakpoint' before executing an instruction at one, at every
+   * instruction boundary, including a handler's first instruction right after
+   * an interrupt or exception is delivered. While any is set, translated code
+   * is not run (slower, same guest behaviour). [] disarms.
+   */
+  setBreakpoints(linears: readonly number[]): void {
+    if (linears.length > MAX_CORE_BREAKPOINTS) throw new Error(`at most ${MAX_CORE_BREAKPOINTS} breakpoints`);
+    this.breakpoints = linears.map((a) => a >>> 0);
+    this.applyBreakpoints();
+  }
+
+  /**
+   * Vector breaks: run() stops with 'vector' right after the CPU delivers
+   * one of these vectors (0-255) through the IDT (an exception, INT n or an
+   * external interrupt), before the handler's first instruction runs. [] disarms.
+   */
+  setVectorBreaks(vectors: readonly number[]): void {
+    for (const v of vectors) if (!Number.isInteger(v) || v < 0 || v > 255) throw new Error(`vector ${v} is not 0-255`);
+    this.vectorBreaks = [...vectors];
+    this.applyVectorBreaks();
+  }
+
+  /**
+   * Watchpoints: up to 8. A data access by the CPU (not instruction fetch,
+   * not the page walker's page-table accesses; interrupt frames, descriptor
+   * table and TSS accesses included) that succeeds and touches a watched
+   * byte with a watched kind makes run() stop with 'watch' after the
+   * instruction (after the iteration, for a REP string instruction); an
+   * instruction that faults counts no hit. The first hit of an instruction
+   * is reported. While any is set, every access takes the MMU's slow path
+   * and translated code is not run (slower, same guest behaviour). [] disarms.
+   */
+  setWatchpoints(watchpoints: readonly WatchSpec[]): void {
+    if (watchpoints.length > MAX_CORE_WATCHPOINTS) throw new Error(`at most ${MAX_CORE_WATCHPOINTS} watchpoints`);
+    for (const w of watchpoints) {
+      if (!Number.isInteger(w.length) || w.length < 1 || w.length > 4096) throw new Error(`watchpoint length ${w.length} is not 1-4096`);
+    }
+    this.watchpoints = watchpoints.map((w) => ({ ...w, address: w.address >>> 0 }));
+    this.applyWatchpoints();
+  }
+
+  /** The last exception (vectors 0-31, not external interrupts) delivered through the IDT; undefined before the first. */
+  lastException(): ExceptionRecord | undefined {
+    const vector = this.core.lastException(0);
+    if (vector < 0) return undefined;
+    const record: ExceptionRecord = {
+      vector,
+      eip: this.core.lastException(2) >>> 0,
+      cr2: this.core.lastException(3) >>> 0,
+      instructions: this.core.lastExceptionInstructionCount(),
+    };
+    const errorCode = this.core.lastException(1);
+    if (errorCode >= 0) record.errorCode = errorCode;
+    return record;
+  }
+
+  /** Sends the hooks to the core again (after restoreState(), which copies the core's memory back). */
+  private applyDebugHooks(): void {
+    this.applyBreakpoints();
+    this.applyVectorBreaks();
+    this.applyWatchpoints();
+  }
+
+  private applyBreakpoints(): void {
+    this.core.clearBreakpoints();
+    for (const a of this.breakpoints) this.core.addBreakpoint(a);
+  }
+
+  private applyVectorBreaks(): void {
+    const words = new Uint32Array(8);
+    for (const v of this.vectorBreaks) words[v >>> 5]! |= 1 << (v & 31);
+    words.forEach((bits, i) => this.core.setVectorBreakWord(i, bits | 0));
+  }
+
+  private applyWatchpoints(): void {
+    this.core.clearWatchpoints();
+    for (const w of this.watchpoints) {
+      const flags = (w.kind === 'write' ? 0 : 1) | (w.kind === 'read' ? 0 : 2) | (w.space === 'physical' ? 4 : 0);
+      this.core.addWatchpoint(w.address, w.length, flags);
+    }
+  }
+
+  private debugStop(code: number): RunResult {
+    const eip = this.eip;
+    if (code === STOP_BREAKPOINT) return { reason: 'breakpoint', eip };
+    if (code === STOP_VECTOR) {
+      const result: RunResult = { reason: 'vector', eip, vector: this.core.vectorHit(0) };
+      const errorCode = this.core.vectorHit(1);
+      if (errorCode >= 0) result.errorCode = errorCode;
+      return result;
+    }
+    return {
+      reason: 'watch', eip,
+      watch: {
+        index: this.core.watchHit(0),
+        linear: this.core.watchHit(1) >>> 0,
+        physical: this.core.watchHit(2) >>> 0,
+        size: this.core.watchHit(3),
+        kind: this.core.watchHit(4) !== 0 ? 'write' : 'read',
+        eip: this.core.watchHit(5) >>> 0,
+      },
+    };
   }
 
   /** Translates the block at `eip` now (tests). Returns false if it cannot be translated. */
@@ -404,6 +625,34 @@ export class Cpu {
 
   resetTlbCounters(): void { this.core.resetTlbCounters(); }
 
+  /**
+   * The core's state (see CpuState). Buffered page references are handed to
+   * the sink first. Costs one copy of the wasm memory (RAM + about 0.3 MiB).
+   */
+  saveState(): CpuState {
+    this.flushReferences();
+    this.core.saveState();
+    return { memory: new Uint8Array(this.core.memory.buffer).slice(), instructionsRetired: this.instructionsRetired };
+  }
+
+  /**
+   * Puts the core back as saveState() found it. Translated blocks are
+   * forgotten (the translator keeps its compiled code, which it reuses only
+   * after checking the guest bytes are the same: translation changes speed,
+   * never results). Host options (translation, IDT delivery, reference
+   * recording) stay as they are now.
+   */
+  restoreState(state: CpuState): void {
+    const memory = new Uint8Array(this.core.memory.buffer);
+    if (state.memory.length !== memory.length) {
+      throw new Error(`CPU state of ${state.memory.length} bytes does not fit this core's ${memory.length}-byte memory`);
+    }
+    this.flushReferences();
+    memory.set(state.memory);
+    if (this.core.restoreState() === 0) throw new Error('not a saved CPU state (no snapshot marker in it)');
+    this.applyDebugHooks(); // the debugger's settings are not part of the state
+  }
+
   /** Blocks compiled to wasm so far. */
   get blocksTranslated(): number { return this.translator.blocksTranslated; }
 
@@ -412,10 +661,18 @@ export class Cpu {
     this.core.discardAllBlocks();
   }
 
-  // One whole instruction (a REP string instruction with all its iterations).
+  // One whole instruction (a REP string instruction with all its iterations;
+  // with watchpoints armed, up to the iteration that hit one: 'watch').
+  // Breakpoints are not checked; a vector break on an exception it delivers
+  // is dropped (the result is 'delivered' with the vector).
   step(): RunResult {
     const result = this.guard(() => this.core.step());
-    if (typeof result !== 'number') return result;
+    if (typeof result !== 'number') {
+      this.core.discardDebugStop();
+      return result;
+    }
+    if (result === STOP_WATCH) return this.debugStop(result);
+    if (result === STOP_CONTINUE) return { reason: 'budget', eip: this.eip };
     return { reason: STOP_REASONS[result]!, eip: this.eip };
   }
 

@@ -1,33 +1,32 @@
-// A GDB remote serial protocol stub (`atlas386 boot --gdb PORT`): gdb
-// connects over TCP on 127.0.0.1 and drives the machine's run loop through
-// the RunDebugger hooks (machine.ts).
+// A GDB remote serial protocol stub (`atlas386 boot --gdb PORT`, `atlas386
+// debug --gdb PORT`): gdb connects over TCP on 127.0.0.1 and drives the
+// debugger's engine (debugger.ts), which holds and runs the machine.
 //
-// Breakpoints (Z0 and Z1 alike) are execution breakpoints the stub checks
-// before each instruction: nothing is written into guest memory, so the
-// kernel's checksums, copy-on-write and swap never see a 0xCC. While any
-// breakpoint is set the CPU runs one instruction per cpu.run(1) call (the
-// translator then runs no blocks longer than one instruction), a few million
-// instructions per second; with none it runs at full speed. An external
-// interrupt is delivered together with the first instruction of its handler,
-// so a breakpoint on that very first instruction is passed over (exception
-// handlers, #PF included, do stop on their first instruction).
+// Breakpoints (Z0 and Z1 alike) are the core's execution breakpoints, which
+// stop before the instruction: nothing is written into guest memory, so the
+// kernel's checksums, copy-on-write and swap never see a 0xCC. Watchpoints
+// (Z2 write, Z3 read, Z4 access; 1 to 4096 bytes of linear addresses) are the
+// core's data watchpoints: they stop right after the instruction whose
+// access touched the watched bytes, and the stop reply names the watchpoint.
+// A watchpoint follows the linear address, so a variable watched in a
+// process stays watched while its page is swapped out and in again.
+//
+// Reverse execution (bs, bc: gdb's reverse-stepi and reverse-continue) goes
+// back by replaying from the engine's snapshots; the start of the recorded
+// history stops with `replaylog:begin`.
 //
 // Memory accesses (m/M/X) use linear addresses, translated through the
 // current page tables by the side-effect-free walker (Cpu.walk): no A/D bits,
-// no TLB fills. A page that is not mapped gives E14.
+// no TLB fills. A page that is not mapped gives E14. `monitor phys on`
+// switches them to physical addresses.
 //
-// Write watchpoints (Z2, lengths 1, 2 and 4) are checked after each
-// instruction (they single-step the CPU as breakpoints do): the watched bytes
-// are read through the same walker and compared with the last value seen, so
-// any change (by the CPU or by a device) stops the guest with `watch:ADDR`
-// right after the instruction that made it. The core has no hook on reads,
-// so read and access watchpoints (Z3/Z4) get the empty reply: unsupported.
-//
-// `monitor` commands (qRcmd): pagewalk, tlb, help; see monitorCommand().
+// `monitor` commands (qRcmd): pagewalk, tlb, phys, help, and the kernel's
+// views (frames, faults, swap, pt) when the caller provides them.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { Reg, Seg, type AccessKind, type Cpu, type PageWalk, type RunResult } from './cpu.js';
-import type { RunDebugger } from './machine.js';
+import { Reg, Seg, type AccessKind, type Cpu, type PageWalk } from './cpu.js';
+import type { Debugger, StopEvent } from './debugger.js';
+import { formatPageWalk } from './inspect.js';
 
 // ---- the packet layer ----
 
@@ -221,31 +220,30 @@ function writeRegister(cpu: Cpu, n: number, hex: string): boolean {
 // ---- the stub ----
 
 const SIGINT = 2, SIGTRAP = 5;
-/** Single steps per execute() call while breakpoints are set: the machine's loop yields between calls. */
-const STEP_BATCH = 10_000;
 const HEX = /^[0-9a-fA-F]+$/;
 
-type State = 'stopped' | 'running' | 'stepping' | 'detached';
+/** The kernel-level monitor commands (frames, faults, swap, pt), given by the caller: they need the kernel's symbols. */
+export type MonitorExtension = (command: string, args: string[]) => string | undefined;
 
-export class GdbStub implements RunDebugger {
+export class GdbStub {
   /** gdb sent k or vKill: the run should end. */
   killed = false;
   private server: Server | undefined;
   private socket: Socket | undefined;
   private readonly reader = new PacketReader();
   private lastSent: Buffer | undefined;
-  private state: State = 'stopped';
-  /** A stop to report (T packet) at the next pause(). */
-  private pendingStop: string | undefined;
-  private resume: (() => void) | undefined;
-  /** Linear address -> the Z type that set it (0 software, 1 hardware), for the stop reply. */
-  private readonly breakpoints = new Map<number, string>();
-  /** The first instruction after a resume runs even if a breakpoint is on it (gdb resumes from one). */
-  private skipBreakpointAt: number | undefined;
-  /** Write watchpoints: linear address -> length and the bytes last seen there (undefined while unmapped). */
-  private readonly watchpoints = new Map<number, { length: number; last: string | undefined }>();
+  /** gdb resumed the guest and waits for a stop reply. */
+  private waiting = false;
+  private detached = false;
+  /** Z packets' breakpoints and watchpoints: `type,addr,kind` -> the engine's number. */
+  private readonly points = new Map<string, number>();
+  /** `monitor phys on`: m/M/X address physical memory instead of linear. */
+  private physical = false;
+  private readonly cpu: Cpu;
 
-  constructor(private readonly cpu: Cpu, private readonly onKill: () => void) {}
+  constructor(private readonly engine: Debugger, private readonly onKill: () => void, private readonly extension?: MonitorExtension) {
+    this.cpu = engine.cpu;
+  }
 
   /** Listens on 127.0.0.1:port (one client); resolves once the port is open, with a promise of gdb's connection. */
   async listen(port: number): Promise<{ connected: Promise<void> }> {
@@ -275,7 +273,7 @@ export class GdbStub implements RunDebugger {
 
   /** The run ended (exit port, triple fault...): tell gdb the inferior exited, and hang up. */
   guestEnded(status: number): void {
-    if (this.socket && this.state !== 'detached' && !this.killed) this.send(`W${hexLe(status & 0xff, 1)}`);
+    if (this.socket && !this.detached && !this.killed) this.send(`W${hexLe(status & 0xff, 1)}`);
     this.close();
   }
 
@@ -285,120 +283,28 @@ export class GdbStub implements RunDebugger {
     this.socket = undefined;
   }
 
-  // ---- RunDebugger ----
-
-  pause(): Promise<void> | undefined {
-    if (this.pendingStop !== undefined) {
-      this.send(this.pendingStop);
-      this.pendingStop = undefined;
-      this.state = 'stopped';
-    }
-    if (this.state !== 'stopped') return undefined;
-    return new Promise<void>((resolve) => { this.resume = resolve; });
-  }
-
-  execute(budget: number): RunResult {
-    const cpu = this.cpu;
-    if (this.state === 'stepping') {
-      const result = this.settle(cpu.run(1));
-      const hit = this.watchHit();
-      this.stopWith(SIGTRAP, hit === undefined ? '' : `watch:${hit.toString(16)};`);
-      return result;
-    }
-    if (this.breakpoints.size === 0 && this.watchpoints.size === 0) return cpu.run(budget);
-    let result: RunResult = { reason: 'budget', eip: cpu.eip };
-    for (let i = Math.min(budget, STEP_BATCH); i > 0; i--) {
-      const linear = this.linearEip();
-      const kind = this.breakpoints.get(linear);
-      if (kind !== undefined && this.skipBreakpointAt !== linear) {
-        this.stopWith(SIGTRAP, kind === '0' ? 'swbreak:;' : 'hwbreak:;');
-        break;
-      }
-      this.skipBreakpointAt = undefined;
-      result = this.settle(cpu.run(1));
-      const hit = this.watchHit();
-      if (hit !== undefined) {
-        this.stopWith(SIGTRAP, `watch:${hit.toString(16)};`);
-        break;
-      }
-      if (result.reason !== 'budget') break;
-    }
-    return result;
-  }
-
-  // ---- watchpoints ----
-
-  /** The watched bytes as hex, through the page tables as they are now; undefined when not mapped. */
-  private watchedBytes(address: number, length: number): string | undefined {
-    const physical = this.physicalRange(address, length);
-    return physical?.map((p) => this.cpu.ram[p]!.toString(16).padStart(2, '0')).join('');
-  }
-
-  /**
-   * The address of a write watchpoint whose bytes changed since last seen
-   * (every snapshot is brought up to date). A page that comes and goes
-   * (swap, demand paging) does not count as a change by itself.
-   */
-  private watchHit(): number | undefined {
-    let hit: number | undefined;
-    for (const [address, w] of this.watchpoints) {
-      const now = this.watchedBytes(address, w.length);
-      if (now === undefined) continue;
-      if (w.last !== undefined && now !== w.last && hit === undefined) hit = address;
-      w.last = now;
-    }
-    return hit;
-  }
-
-  /** Takes new snapshots (gdb may have written memory while the guest was stopped). */
-  private refreshWatchpoints(): void {
-    for (const [address, w] of this.watchpoints) w.last = this.watchedBytes(address, w.length) ?? w.last;
-  }
-
   // ---- the connection ----
 
-  private linearEip(): number {
-    return (this.cpu.segmentBase(Seg.CS) + this.cpu.eip) >>> 0;
-  }
-
-  /** run(1) reports a delivered exception the way run() does: as a normal end of the budget. */
-  private settle(result: RunResult): RunResult {
-    return result.reason === 'delivered' ? { reason: 'budget', eip: result.eip } : result;
-  }
-
-  private stopWith(signal: number, extra = ''): void {
-    this.pendingStop = `T${hexLe(signal, 1)}thread:1;${extra}`;
-  }
-
-  private go(state: 'running' | 'stepping'): void {
-    this.state = state;
-    this.skipBreakpointAt = this.linearEip();
-    this.refreshWatchpoints();
-    const resume = this.resume;
-    this.resume = undefined;
-    resume?.();
-  }
-
   private disconnected(): void {
-    if (this.socket === undefined && this.state === 'detached') return;
+    if (this.socket === undefined && this.detached) return;
     this.socket = undefined;
     this.detach();
   }
 
   /** The guest runs on freely, as if gdb had never come. */
   private detach(): void {
-    this.breakpoints.clear();
-    this.watchpoints.clear();
-    this.pendingStop = undefined;
-    this.go('running');
-    this.state = 'detached';
+    if (this.detached) return;
+    this.detached = true;
+    for (const id of this.points.values()) this.engine.delete(id);
+    this.points.clear();
+    if (this.engine.stopped && !this.engine.finished) this.engine.detach();
   }
 
   private receive(chunk: Buffer): void {
     for (const event of this.reader.feed(chunk)) {
       if (event.kind === 'bad') this.socket?.write('-');
       else if (event.kind === 'nak') { if (this.lastSent) this.socket?.write(this.lastSent); }
-      else if (event.kind === 'interrupt') { if (this.state === 'running') this.stopWith(SIGINT); }
+      else if (event.kind === 'interrupt') this.engine.interrupt();
       else if (event.kind === 'packet') {
         this.socket?.write('+');
         const reply = this.handleSafely(Buffer.from(event.data).toString('latin1'));
@@ -425,8 +331,9 @@ export class GdbStub implements RunDebugger {
   handle(packet: string): string | undefined {
     const command = packet[0] ?? '';
     const args = packet.slice(1);
+    if (this.waiting) return undefined; // gdb sends nothing but Ctrl-C while the guest runs
     switch (command) {
-      case '?': return `T${hexLe(SIGTRAP, 1)}thread:1;`;
+      case '?': return this.engine.finished ? `W00` : `T${hexLe(SIGTRAP, 1)}thread:1;`;
       case 'g': return this.readAllRegisters();
       case 'G': return this.writeAllRegisters(args);
       case 'p': return this.readOneRegister(args);
@@ -435,6 +342,7 @@ export class GdbStub implements RunDebugger {
       case 'M': return this.writeMemoryHex(args);
       case 'X': return this.writeMemoryBinary(args);
       case 'c': case 'C': case 's': case 'S': return this.resumeCommand(command, args);
+      case 'b': return this.reverseCommand(args);
       case 'Z': case 'z': return this.breakpoint(command === 'Z', args);
       case 'H': case 'T': return 'OK'; // one thread: every thread id names it
       case 'D': this.send('OK'); this.detach(); return undefined;
@@ -459,7 +367,7 @@ export class GdbStub implements RunDebugger {
   }
 
   private query(packet: string): string {
-    if (packet.startsWith('qSupported')) return `PacketSize=${MAX_PACKET.toString(16)};qXfer:features:read+;swbreak+;hwbreak+`;
+    if (packet.startsWith('qSupported')) return `PacketSize=${MAX_PACKET.toString(16)};qXfer:features:read+;swbreak+;hwbreak+;ReverseStep+;ReverseContinue+`;
     if (packet === 'qAttached') return '1';
     if (packet === 'qC') return 'QC1';
     if (packet === 'qfThreadInfo') return 'm1';
@@ -516,9 +424,9 @@ export class GdbStub implements RunDebugger {
   }
 
   /**
-   * The physical address of each byte of a linear range, through the page
-   * tables as they are now; undefined when a page is not mapped or lies
-   * outside RAM.
+   * The physical address of each byte of a range (linear through the page
+   * tables as they are now, or physical in `monitor phys` mode); undefined
+   * when a page is not mapped or lies outside RAM.
    */
   private physicalRange(address: number, length: number): number[] | undefined {
     const out: number[] = [];
@@ -527,7 +435,7 @@ export class GdbStub implements RunDebugger {
       const linear = (address + i) >>> 0;
       const page = linear >>> 12;
       if (page !== cached) {
-        const base = this.translate((page << 12) >>> 0);
+        const base = this.physical ? (page << 12) >>> 0 : this.engine.translate((page << 12) >>> 0);
         if (base === undefined) return undefined;
         cached = page;
         frame = base;
@@ -537,12 +445,6 @@ export class GdbStub implements RunDebugger {
       out.push(physical);
     }
     return out;
-  }
-
-  private translate(linear: number): number | undefined {
-    if (!this.cpu.pagingEnabled) return linear;
-    const walk = this.cpu.walk(linear);
-    return walk.faultCode === undefined ? walk.physical : undefined;
   }
 
   private readMemory(args: string): string {
@@ -577,37 +479,85 @@ export class GdbStub implements RunDebugger {
     return 'OK';
   }
 
+  // ---- run control ----
+
   /** c/s [addr], C/S sig[;addr]: resume (the signal is not delivered: there are no signals on bare hardware). */
   private resumeCommand(command: string, args: string): string | undefined {
+    if (this.engine.finished) return 'W00';
     const addressText = command === 'c' || command === 's' ? args : args.split(';')[1] ?? '';
     if (addressText !== '') {
       if (!/^[0-9a-fA-F]{1,8}$/.test(addressText)) return 'E01';
       this.cpu.eip = parseInt(addressText, 16);
     }
-    this.go(command.toLowerCase() === 's' ? 'stepping' : 'running');
+    this.await(command.toLowerCase() === 's' ? this.engine.step(1) : this.engine.continue());
     return undefined;
   }
 
+  /** bs, bc: reverse step and continue, by replaying from the engine's snapshots. */
+  private reverseCommand(args: string): string | undefined {
+    if (args !== 's' && args !== 'c') return '';
+    if (this.engine.finished) return 'E01';
+    this.await(args === 's' ? this.engine.reverseStep(1) : this.engine.reverseContinue());
+    return undefined;
+  }
+
+  /** Sends the stop reply when the engine stops. */
+  private await(stop: Promise<StopEvent>): void {
+    this.waiting = true;
+    stop.then(
+      (event) => {
+        this.waiting = false;
+        if (event.kind !== 'ended') this.send(this.stopReply(event));
+      },
+      () => {
+        this.waiting = false;
+        this.send(`T${hexLe(SIGTRAP, 1)}thread:1;`);
+      },
+    );
+  }
+
+  private stopReply(event: StopEvent): string {
+    const trap = `T${hexLe(SIGTRAP, 1)}thread:1;`;
+    switch (event.kind) {
+      case 'interrupted': return `T${hexLe(SIGINT, 1)}thread:1;`;
+      case 'history-begin': return `${trap}replaylog:begin;`;
+      case 'breakpoint': return `${trap}${event.point.label === 'gdb Z0' ? 'swbreak' : 'hwbreak'}:;`;
+      case 'watch': {
+        const name = event.point.access === 'write' ? 'watch' : event.point.access === 'read' ? 'rwatch' : 'awatch';
+        // The watched address gdb set (it matches the stop to its watchpoint by it).
+        return `${trap}${name}:${event.point.address.toString(16)};`;
+      }
+      default: return trap;
+    }
+  }
+
   /**
-   * Z0/Z1 (software and hardware breakpoints: the same execution check), Z2
-   * (write watchpoints of 1, 2 or 4 bytes); Z3/Z4 (read, access) are not
-   * supported: there is no hook on reads.
+   * Z0/Z1 (software and hardware breakpoints: both are the core's execution
+   * breakpoints, nothing is written into guest memory), Z2/Z3/Z4 (write,
+   * read and access watchpoints on linear addresses, 1 to 4096 bytes).
    */
   private breakpoint(insert: boolean, args: string): string {
-    const m = /^([0-9]),([0-9a-fA-F]{1,8}),([0-9a-fA-F]+)/.exec(args);
+    const m = /^([0-9]),([0-9a-fA-F]{1,8}),([0-9a-fA-F]{1,4})$/.exec(args.split(';')[0] ?? '');
     if (!m) return 'E01';
-    const address = parseInt(m[2]!, 16);
-    if (m[1] === '2') {
-      const length = parseInt(m[3]!, 16);
-      if (length !== 1 && length !== 2 && length !== 4) return 'E01';
-      if (insert) this.watchpoints.set(address, { length, last: this.watchedBytes(address, length) });
-      else this.watchpoints.delete(address);
+    const type = Number(m[1]), address = parseInt(m[2]!, 16), length = parseInt(m[3]!, 16);
+    if (type > 4) return '';
+    const key = `${type},${address},${length}`;
+    if (!insert) {
+      const id = this.points.get(key);
+      if (id !== undefined) this.engine.delete(id);
+      this.points.delete(key);
       return 'OK';
     }
-    if (m[1] !== '0' && m[1] !== '1') return '';
-    if (insert) this.breakpoints.set(address, m[1]!);
-    else this.breakpoints.delete(address);
-    return 'OK';
+    if (this.points.has(key)) return 'OK';
+    try {
+      const point = type <= 1
+        ? this.engine.addBreakpoint(address, `gdb Z${type}`)
+        : this.engine.addWatchpoint(address, length, type === 2 ? 'write' : type === 3 ? 'read' : 'access', 'linear', `gdb Z${type}`);
+      this.points.set(key, point.id);
+      return 'OK';
+    } catch {
+      return 'E01'; // too many, or a bad length
+    }
   }
 
   // ---- monitor commands ----
@@ -615,11 +565,23 @@ export class GdbStub implements RunDebugger {
   /** qRcmd: the command in hex; the output goes out as O packets (hex text), then OK. */
   private monitor(hex: string): string {
     if (hex.length % 2 !== 0 || (hex.length > 0 && !HEX.test(hex))) return 'E01';
-    const output = monitorCommand(this.cpu, Buffer.from(hex, 'hex').toString('latin1'));
+    const text = Buffer.from(hex, 'hex').toString('latin1');
+    const output = this.monitorText(text);
     for (let at = 0; at < output.length; at += 0x1000) {
       this.send(`O${Buffer.from(output.slice(at, at + 0x1000), 'latin1').toString('hex')}`);
     }
     return 'OK';
+  }
+
+  private monitorText(text: string): string {
+    const words = text.trim().split(/\s+/).filter((w) => w !== '');
+    if (words[0] === 'phys') {
+      if (words[1] === 'on' || words[1] === 'off') this.physical = words[1] === 'on';
+      else if (words.length > 1) return "usage: monitor phys [on|off]\n";
+      return `memory accesses (m, M, X) use ${this.physical ? 'physical' : 'linear'} addresses\n`;
+    }
+    const extended = words[0] === undefined ? undefined : this.extension?.(words[0], words.slice(1));
+    return extended ?? monitorCommand(this.cpu, text);
   }
 }
 
@@ -629,34 +591,16 @@ const MONITOR_HELP = [
   '      walk ADDR (hex) through the page tables at CR3 (default: the current one) as that access',
   '      would (default: a supervisor read): PDE, PTE, flags, the physical address or the fault',
   '  tlb      the valid TLB entries, marked stale where a walk now disagrees',
+  '  phys [on|off]  m, M and X address physical memory (on) or linear (off, the default)',
+  '  frames [all|PID]  the physical frame map (the Atlas kernel\'s frame table)',
+  '  faults   the recent page faults and their outcome (the kernel\'s fault history)',
+  '  swap     the swap areas and their slot maps',
+  '  pt [PID] the address space as ranges: permissions, A/D, resident, swapped, file',
+  '  ps       the processes',
   '  help     this list',
 ].join('\n') + '\n';
 
 const hex8 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
-
-const ENTRY_FLAGS: [number, string][] = [[1, 'W'], [2, 'U'], [3, 'PWT'], [4, 'PCD'], [5, 'A'], [6, 'D'], [8, 'G']];
-
-/** A page-table entry's flags, e.g. `P W U A`; `not present` when bit 0 is clear. */
-export function entryFlags(entry: number, pde: boolean): string {
-  if ((entry & 1) === 0) return 'not present';
-  const names = ['P'];
-  for (const [bit, name] of ENTRY_FLAGS) if ((entry >>> bit) & 1) names.push(name);
-  if ((entry >>> 7) & 1) names.push(pde ? 'PS' : 'PAT');
-  const avl = (entry >>> 9) & 7;
-  if (avl !== 0) names.push(`avl=${avl}`);
-  return names.join(' ');
-}
-
-/** A #PF error code in words, e.g. `not present, write, user`. */
-export function decodeFaultCode(code: number): string {
-  const parts = [
-    code & 1 ? 'protection' : 'not present',
-    code & 16 ? 'fetch' : code & 2 ? 'write' : 'read',
-    code & 4 ? 'user' : 'supervisor',
-  ];
-  if (code & 8) parts.push('reserved bit');
-  return parts.join(', ');
-}
 
 function parseHexWord(word: string | undefined): number | undefined {
   const m = /^(?:0x)?([0-9a-fA-F]{1,8})$/.exec(word ?? '');
@@ -690,18 +634,7 @@ function pagewalkCommand(cpu: Cpu, args: string[]): string {
   const [linear, cr3] = numbers as [number, number | undefined];
   if (cr3 === undefined && !cpu.pagingEnabled) return `${hex8(linear)}: paging is off, physical = linear\n`;
   const walk: PageWalk = cpu.walk(linear, { directory: cr3, access, user });
-  const lines = [`${hex8(linear)} (${user ? 'user' : 'supervisor'} ${access}) cr3=${hex8(walk.directory)}`];
-  lines.push(`  PDE[${linear >>> 22}] @${hex8(walk.pdeAddress)} = ${hex8(walk.pde)}  ${entryFlags(walk.pde, true)}`);
-  if (walk.pte !== undefined && walk.pteAddress !== undefined) {
-    lines.push(`  PTE[${(linear >>> 12) & 0x3ff}] @${hex8(walk.pteAddress)} = ${hex8(walk.pte)}  ${entryFlags(walk.pte, false)}`);
-  } else if (walk.large && walk.pde & 1) {
-    lines.push('  (4 MiB page)');
-  }
-  if (walk.physical !== undefined) lines.push(`  physical ${hex8(walk.physical)}`);
-  if (walk.faultCode !== undefined) {
-    const step = (walk.pde & 1) === 0 ? 'at the PDE' : walk.physical === undefined ? 'at the PTE' : 'on the permissions';
-    lines.push(`  #PF ${step}: error code ${hex8(walk.faultCode).replace(/^0x0*(?=.)/, '0x')} (${decodeFaultCode(walk.faultCode)})`);
-  }
+  const lines = formatPageWalk(walk, access, user);
   return lines.join('\n') + '\n';
 }
 

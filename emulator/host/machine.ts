@@ -38,6 +38,8 @@ import { Cpu, EXCEPTION_NAMES, Reg, Seg, type RunResult } from './cpu.js';
 import { PortBus, type BlockPortDevice, type UnclaimedAccess } from './portbus.js';
 import { hex32 } from './elf.js';
 import { LineBuffer, type OutputSink } from './output.js';
+import type { CpuState } from './cpu.js';
+import { DeviceState, DiskHistory } from './snapshot.js';
 
 /** Virtual nanoseconds per cycle (one retired instruction): a 100 MHz CPU. */
 export const NS_PER_CYCLE = 10;
@@ -185,6 +187,33 @@ class Trace {
   }
 }
 
+/**
+ * The whole machine at one instruction boundary (Machine.snapshot()): CPU,
+ * RAM, devices, virtual clock and its events, trace, disks. Valid until an
+ * older snapshot of the same machine is restored or it is discarded.
+ */
+export interface MachineSnapshot {
+  /** Instructions retired when it was taken. */
+  readonly instructions: number;
+  /** Virtual time when it was taken, ns. */
+  readonly virtualNs: number;
+  /** Bytes it holds, besides the disk journals it shares with its neighbours (Machine.snapshotJournalBytes). */
+  readonly bytes: number;
+}
+
+class SnapshotRecord implements MachineSnapshot {
+  /** 'invalidated': an older snapshot was restored; 'discarded': by discardSnapshot(). */
+  status: 'live' | 'invalidated' | 'discarded' = 'live';
+  invalidatedBy = 0;
+  constructor(
+    readonly instructions: number,
+    readonly virtualNs: number,
+    readonly cpu: CpuState,
+    readonly devices: DeviceState,
+  ) {}
+  get bytes(): number { return this.cpu.memory.length; }
+}
+
 /** Port 0x61 (the AT's "port B"): PIT gate 2 and speaker enable, refresh toggle and PIT OUT2 status. */
 class SystemControlPort extends ByteDevice {
   private bits = 0; // bits 0-3 as written: timer 2 gate, speaker data, parity and I/O check disables
@@ -237,8 +266,17 @@ export class Machine {
   private inputOpen = false;
   private inputWaiter: (() => void) | undefined;
   private idleCycles = 0;
+  /** The instruction count at the last HLT that found an interrupt pending (the next run delivers it; a second time, time must pass). */
+  private haltedAt = -1;
   private exitStatus: number | undefined;
   private hostStop = false;
+  private readonly portB: SystemControlPort;
+  private readonly disks: DiskImage[];
+  /** Output bytes shown so far: a replay after a restore shows only what comes after them. */
+  private outputShown = 0;
+  /** Live snapshots, oldest first (the disk journals are aligned with them). */
+  private readonly snapshots: SnapshotRecord[] = [];
+  private diskHistories: DiskHistory[] | undefined;
 
   private constructor(readonly cpu: Cpu, opts: MachineOptions, wiring: { ack: { fn: () => number } }) {
     const sink = opts.output ?? { write: (chunk: Uint8Array) => process.stdout.write(chunk) };
@@ -256,7 +294,8 @@ export class Machine {
 
     this.pit = new Pit8254(this.clock, this.pic.irq(0));
     this.bus.register('8254 PIT', Pit8254.PORTS, this.pit);
-    this.bus.register('system control port', [SYSTEM_CONTROL_PORT], new SystemControlPort(this.pit, this.clock));
+    this.portB = new SystemControlPort(this.pit, this.clock);
+    this.bus.register('system control port', [SYSTEM_CONTROL_PORT], this.portB);
 
     this.uart = new Uart16550(COM1_BASE, this.pic.irq(4), (byte) => this.emit(byte), this.clock);
     // As a PC BIOS leaves COM1: 115200 baud (divisor 1), 8 data bits, no parity, 1 stop bit.
@@ -269,6 +308,7 @@ export class Machine {
     this.bus.register('16550A UART (COM1)', this.uart.ports, this.uartPort);
 
     const disks = opts.disks ?? [];
+    this.disks = disks.filter((d): d is DiskImage => d instanceof DiskImage);
     const channel = (index: 0 | 1, command: number, control: number, irq: number): AtaChannel => {
       const ch = new AtaChannel(command, control, this.pic.irq(irq), this.clock, [disks[2 * index] ?? null, disks[2 * index + 1] ?? null], opts.diskLatencyNs ?? DEFAULT_DISK_LATENCY_NS, opts.diskBytesPerSecond);
       this.bus.register(index === 0 ? 'ATA primary' : 'ATA secondary', ch.ports, this.blockDevice(ch, command));
@@ -359,8 +399,74 @@ export class Machine {
   }
 
   private emit(byte: number): void {
+    const index = this.trace.outputBytes;
     this.trace.output(byte);
+    if (index < this.outputShown) return; // shown before a restore took the machine back
+    this.outputShown = index + 1;
     this.out.put(byte);
+  }
+
+  // ---- snapshots (emulator/host/snapshot.ts) ----
+
+  /**
+   * The machine now (between instructions: not from inside a port handler).
+   * Costs a copy of the wasm memory (RAM + about 0.3 MiB); disk writes made
+   * after it are journalled (the first write to a 4 KiB chunk saves its old
+   * contents).
+   */
+  snapshot(): MachineSnapshot {
+    if (!this.diskHistories) this.diskHistories = this.disks.map((d) => new DiskHistory(d));
+    const record = new SnapshotRecord(this.cpu.instructionsRetired, this.clock.now(), this.cpu.saveState(), this.deviceState());
+    for (const h of this.diskHistories) h.push();
+    this.snapshots.push(record);
+    return record;
+  }
+
+  /**
+   * Puts the machine back as it was at `snapshot`. Snapshots taken after it
+   * become invalid (their disk journals are undone): restoring one throws.
+   * Output already shown is not shown again when the guest repeats it.
+   */
+  restore(snapshot: MachineSnapshot): void {
+    const record = snapshot as SnapshotRecord;
+    const index = this.snapshots.indexOf(record);
+    if (index < 0) {
+      if (record.status === 'invalidated') {
+        throw new Error(`snapshot at instruction ${record.instructions} is no longer valid: the machine was restored to an earlier snapshot (at instruction ${record.invalidatedBy}), which drops every later one`);
+      }
+      throw new Error(record.status === 'discarded' ? `snapshot at instruction ${record.instructions} was discarded` : 'not a snapshot of this machine');
+    }
+    for (const h of this.diskHistories!) h.rollback(index);
+    for (const later of this.snapshots.splice(index + 1)) {
+      later.status = 'invalidated';
+      later.invalidatedBy = record.instructions;
+    }
+    this.cpu.restoreState(record.cpu);
+    record.devices.restore();
+  }
+
+  /** Frees a snapshot (its disk journal is merged into the previous one's). Harmless on one already invalid. */
+  discardSnapshot(snapshot: MachineSnapshot): void {
+    const record = snapshot as SnapshotRecord;
+    const index = this.snapshots.indexOf(record);
+    if (index < 0) return;
+    for (const h of this.diskHistories!) h.remove(index);
+    this.snapshots.splice(index, 1);
+    record.status = 'discarded';
+  }
+
+  /** Bytes the disk journals of the live snapshots hold. */
+  get snapshotJournalBytes(): number {
+    return (this.diskHistories ?? []).reduce((n, h) => n + h.bytes, 0);
+  }
+
+  private deviceState(): DeviceState {
+    return new DeviceState([
+      { target: this.clock }, { target: this.pic }, { target: this.pit }, { target: this.portB }, { target: this.uart },
+      { target: this.uartPort }, { target: this.ata[0] }, { target: this.ata[1] }, { target: this.trace },
+      // Not the host's side: output sink and high-water mark, interactive input state, stop requests.
+      { target: this, only: ['inputQueue', 'inputEvent', 'idleCycles', 'exitStatus', 'haltedAt'] },
+    ], new Set<object>([this.cpu, this.bus, this.out, ...this.disks]));
   }
 
   /** Brings the clock up to the CPU's cycle count, firing the events due. */
@@ -405,7 +511,6 @@ export class Machine {
     const hostStart = performance.now();
     const virtualStart = this.clock.now();
     let lastYield = hostStart;
-    let haltedAt = -1;
     const finish = (reason: StopReason, message?: string): MachineResult => {
       this.out.flush();
       const result: MachineResult = {
@@ -456,8 +561,8 @@ export class Machine {
             return finish('halted', `guest halted with interrupts disabled at ${this.where(result)}`);
           }
           // The next run delivers a pending interrupt (unless that already failed to happen once).
-          if (this.pic.interruptPending() && cpu.instructionsRetired !== haltedAt) {
-            haltedAt = cpu.instructionsRetired;
+          if (this.pic.interruptPending() && cpu.instructionsRetired !== this.haltedAt) {
+            this.haltedAt = cpu.instructionsRetired;
             break;
           }
           const wake = this.clock.nextEventAt();
