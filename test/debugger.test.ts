@@ -127,6 +127,19 @@ describe.skipIf(skip)('the debugger on the Atlas kernel', () => {
     expect(finished).toMatch(/<trap\+0x[0-9a-f]+>/);
     expect(await cmd('next')).toMatch(/^(=>|[^\n]*\n=>)/m);
 
+    // A breakpoint by source line: the first statement of vm_fault's line 415
+    // (with -O2 the line table gives that address to line 413 as well).
+    expect(await cmd('delete')).toBe('deleted all breakpoints and watchpoints');
+    expect(await cmd('break kernel/vmfault.c:415')).toMatch(/^breakpoint 3 at 0xc0[0-9a-f]{6} <vm_fault\+0x[0-9a-f]+> at kernel\/vmfault\.c:41\d$/);
+    expect(await cmd('continue')).toMatch(/^breakpoint 3 \(kernel\/vmfault\.c:415\), hit 1 time\n/);
+    await cmd('delete');
+    // The timer's IRQ 0, through the vector the kernel programmed into the PIC (32).
+    expect(await cmd('break irq 0')).toBe('vector break 4: stops at the first instruction of the handler of vector 32 (IRQ 0)');
+    expect(await cmd('continue')).toMatch(/^vector break 4: IRQ 0 \(32\)/);
+    await cmd('delete');
+    // The segments: the kernel's flat code segment, descriptor and hidden cache.
+    expect(await cmd('segments')).toMatch(/^cs\s+0x0008/m);
+
     // Bad input: one clear line each, and the session goes on.
     expect(await cmd('frobnicate')).toBe("unknown command 'frobnicate' (try 'help')");
     expect(await cmd('break nosuch_symbol')).toBe("break: no symbol 'nosuch_symbol' in the kernel or the current program");
