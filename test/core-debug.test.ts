@@ -1,14 +1,11 @@
 // The CPU core's debugger hooks (emulator/core/debug.ts): execution
 // breakpoints, vector breaks, watchpoints and the last-exception record, on
 // hand-built protected-mode tables (bare metal) and on the Atlas kernel.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Cpu, Reg, type RunResult, type PortHandlers } from '../emulator/host/cpu.js';
-import { DiskImage, Machine } from '../emulator/host/machine.js';
-import { BOOT_DEVICE_HDA, enterMultiboot, loadMultiboot } from '../emulator/host/multiboot.js';
 import { elfSymbols } from '../emulator/host/elf.js';
-import { root } from './guests/run.js';
+import { atlasMachine, imagePath, kernelPath } from './atlas-machine.js';
 
 const GDT = 0x1000, IDT = 0x2000, TSS = 0x3000, PD = 0x4000, PT0 = 0x5000, PT1 = 0x7000;
 const CODE = 0x10000, HANDLERS = 0x11000, STACK = 0x9000, DATA = 0x30000;
@@ -265,21 +262,12 @@ describe('watchpoints', () => {
 
 // ---- on the Atlas kernel ----
 
-const kernelPath = join(root, 'build', 'kernel', 'kernel.elf');
-const imagePath = join(root, 'disk-images', 'root.img');
 const haveKernel = existsSync(kernelPath) && existsSync(imagePath);
 const KERNBASE = 0xc0000000;
 
 async function bootKernel() {
-  let out = '';
-  const machine = await Machine.create({
-    ramBytes: 4 << 20,
-    output: { write: (chunk: Uint8Array) => { out += Buffer.from(chunk).toString('latin1'); } },
-    disks: [new DiskImage(new Uint8Array(readFileSync(imagePath))), new DiskImage(new Uint8Array(16 << 20))],
-  });
-  const kernel = new Uint8Array(readFileSync(kernelPath));
-  enterMultiboot(machine.cpu, loadMultiboot(kernel, machine.ram, { kernelName: 'kernel.elf', cmdline: 'quiet', bootDevice: BOOT_DEVICE_HDA }));
-  return { machine, kernel, out: () => out };
+  const { machine, kernel, output } = await atlasMachine('quiet');
+  return { machine, kernel, out: output };
 }
 
 /** A RunDebugger that collects debug stops (with `look` run at each) and resumes over them. */

@@ -10,19 +10,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DiskImage, Machine, type MachineResult } from '../emulator/host/machine.js';
-import { BOOT_DEVICE_HDA, enterMultiboot, loadMultiboot } from '../emulator/host/multiboot.js';
+import type { Machine, MachineResult } from '../emulator/host/machine.js';
 import { END_OF_INPUT, programCommandLine } from '../emulator/host/atlasrun.js';
 import { Debugger } from '../emulator/host/debugger.js';
 import { DebugSession } from '../emulator/host/debugrepl.js';
 import { DebugViews } from '../emulator/host/debugviews.js';
 import { elfSymbols } from '../emulator/host/elf.js';
 import { host, root, skip } from './swap-run.js';
+import { atlasMachine, imagePath, kernelPath } from './atlas-machine.js';
 
 if (skip) console.warn(`debugger tests skipped: ${host.why}`);
 
-const kernelPath = join(root, 'build', 'kernel', 'kernel.elf');
-const imagePath = join(root, 'disk-images', 'root.img');
 const cli = join(root, 'dist', 'atlas386.mjs');
 
 function need(): void {
@@ -42,35 +40,18 @@ interface Session {
 
 /** The Atlas kernel running PROGRAM on 4 MiB with a fresh swap disk, under the debugger, stopped before its first instruction. */
 async function debug(program: string, args: string[] = [], snapshotInterval?: number): Promise<Session> {
-  const kernel = readFileSync(kernelPath);
-  let out = '';
-  const machine = await Machine.create({
-    ramBytes: 4 << 20,
-    output: { write: (chunk: Uint8Array) => { out += Buffer.from(chunk).toString('latin1'); } },
-    input: Uint8Array.of(END_OF_INPUT),
-    disks: [new DiskImage(readFileSync(imagePath)), new DiskImage(new Uint8Array(16 << 20))],
-  });
-  const cmdline = programCommandLine(`/bin/${program}`, args, [], true);
-  enterMultiboot(machine.cpu, loadMultiboot(kernel, machine.ram, { kernelName: 'kernel.elf', cmdline, bootDevice: BOOT_DEVICE_HDA }));
+  const { machine, kernel, output } = await atlasMachine(programCommandLine(`/bin/${program}`, args, [], true), { input: Uint8Array.of(END_OF_INPUT) });
   const engine = new Debugger(machine, { snapshotInterval });
   const s = new DebugSession(engine, new DebugViews(engine, kernel, root));
   const run = machine.run({ debugger: engine }).then((r) => { engine.runEnded(r); return r; });
-  return { s, engine, machine, output: () => out, run, cmd: (line) => s.command(line) };
+  return { s, engine, machine, output, run, cmd: (line) => s.command(line) };
 }
 
 /** Everything a plain run (no debugger) of the same program prints. */
 async function plainOutput(program: string, args: string[] = []): Promise<string> {
-  const kernel = readFileSync(kernelPath);
-  let out = '';
-  const machine = await Machine.create({
-    ramBytes: 4 << 20,
-    output: { write: (chunk: Uint8Array) => { out += Buffer.from(chunk).toString('latin1'); } },
-    input: Uint8Array.of(END_OF_INPUT),
-    disks: [new DiskImage(readFileSync(imagePath)), new DiskImage(new Uint8Array(16 << 20))],
-  });
-  enterMultiboot(machine.cpu, loadMultiboot(kernel, machine.ram, { kernelName: 'kernel.elf', cmdline: programCommandLine(`/bin/${program}`, args, [], true), bootDevice: BOOT_DEVICE_HDA }));
+  const { machine, output } = await atlasMachine(programCommandLine(`/bin/${program}`, args, [], true), { input: Uint8Array.of(END_OF_INPUT) });
   await machine.run();
-  return out;
+  return output();
 }
 
 const hexOf = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
@@ -162,8 +143,8 @@ describe.skipIf(skip)('the debugger on the Atlas kernel', () => {
 describe.skipIf(skip)('reverse execution', () => {
   it('goes back to the same state, instruction by instruction and to the last breakpoint', { timeout: 120_000 }, async () => {
     need();
-    // A small interval: several snapshots before the first stop.
-    const { cmd, engine, machine, run, output } = await debug('demand', [], 2_000_000);
+    // A small interval: many snapshots before the first stop, thinned out past 24.
+    const { cmd, engine, machine, run, output } = await debug('demand', [], 200_000);
     const state = (): string => {
       const cpu = machine.cpu;
       const regs = [0, 1, 2, 3, 4, 5, 6, 7].map((r) => cpu.getReg(r)).join(',');
@@ -177,6 +158,8 @@ describe.skipIf(skip)('reverse execution', () => {
     await cmd('continue');
     const third = state();
     expect(engine.instructions).toBeGreaterThan(secondCount);
+    expect(engine.snapshotCount).toBeLessThanOrEqual(24);
+    expect(engine.currentSnapshotInterval).toBeGreaterThan(200_000);
 
     // reverse-continue: back to the second hit, exactly.
     expect(await cmd('reverse-continue')).toMatch(/^breakpoint 1 \(vm_fault\)/);

@@ -19,10 +19,11 @@ import { END_OF_INPUT } from '../emulator/host/atlasrun.js';
 import { DiskImage, Machine, type RunDebugger } from '../emulator/host/machine.js';
 import { BOOT_DEVICE_HDA, enterMultiboot, loadMultiboot } from '../emulator/host/multiboot.js';
 import { Collector } from '../emulator/host/output.js';
+import { KernelView } from '../emulator/host/kernelview.js';
 import {
   backtrace, decodeCr0, decodeCr4, decodeDescriptor, decodeEflags, decodeException, describeAccess, describePageFault,
   dumpMemory, formatBacktrace, formatSegments, gdtEntries, isReadFailure, linearReader, listing, parseTrapframeLayout,
-  physicalReader, processForCr3, ProgramLoader, programInfo, readDescriptor, readRegisters, readSegments, registers,
+  physicalReader, ProgramLoader, programInfo, readDescriptor, readRegisters, readSegments, registers,
   repositorySource, trapframeLayoutFromElf, type BacktraceEntry, type MemoryReader, type TrapframeLayout,
 } from '../emulator/host/inspect.js';
 import { root } from './guests/run.js';
@@ -244,7 +245,7 @@ describe.skipIf(missing.length > 0 && !requireTools)('the Atlas kernel stopped i
 
   it('the process running is demand, and its program is found by name', () => {
     const cpu = stop.machine.cpu;
-    const p = processForCr3(stop.kernel.symbols, stop.read, cpu.getCr(3));
+    const p = new KernelView(stop.kernel.elf, cpu.ram).processes().find((q) => q.cr3 === (cpu.getCr(3) & ~0xfff) >>> 0);
     expect(p?.name).toBe('demand');
     expect(p?.pid).toBe(1);
   });

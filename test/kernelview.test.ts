@@ -11,19 +11,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DiskImage, Machine } from '../emulator/host/machine.js';
-import { BOOT_DEVICE_HDA, enterMultiboot, loadMultiboot } from '../emulator/host/multiboot.js';
 import { counter, readKernelCounters } from '../emulator/host/kstats.js';
 import {
   formatFaults, formatFrames, formatPt, formatProcesses, formatSwap, KernelView, KernelViewError,
   type AddressSpace, type FaultRecord, type KernelProcess,
 } from '../emulator/host/kernelview.js';
 import { host, root, skip } from './swap-run.js';
+import { atlasMachine, imagePath, kernelPath } from './atlas-machine.js';
 
 if (skip) console.warn(`kernel view tests skipped: ${host.why}`);
 
-const kernelPath = join(root, 'build', 'kernel', 'kernel.elf');
-const imagePath = join(root, 'disk-images', 'root.img');
 const KERNBASE = 0xc0000000;
 const CHUNK = 2_000_000;
 
@@ -34,24 +31,17 @@ function need(): void {
 
 /** The Atlas kernel on 4 MiB with a fresh 16 MiB swap disk as hdb, run in chunks so that it can be looked at between them. */
 async function boot(cmdline: string) {
-  let out = '';
-  const machine = await Machine.create({
-    ramBytes: 4 << 20,
-    output: { write: (chunk: Uint8Array) => { out += Buffer.from(chunk).toString('latin1'); } },
-    disks: [new DiskImage(new Uint8Array(readFileSync(imagePath))), new DiskImage(new Uint8Array(16 << 20))],
-  });
-  const kernel = new Uint8Array(readFileSync(kernelPath));
-  enterMultiboot(machine.cpu, loadMultiboot(kernel, machine.ram, { kernelName: 'kernel.elf', cmdline: `quiet ${cmdline}`, bootDevice: BOOT_DEVICE_HDA }));
+  const { machine, kernel, output } = await atlasMachine(`quiet ${cmdline}`);
   const view = new KernelView(kernel, machine.ram);
   /** Runs until `done` holds (checked every CHUNK instructions); fails if the machine stops first. */
   const until = async (what: string, done: () => boolean, maxChunks = 2000) => {
     for (let i = 0; i < maxChunks && !done(); i++) {
       const r = await machine.run({ maxInstructions: CHUNK });
-      if (r.reason !== 'max-instructions') throw new Error(`the machine stopped (${r.reason}: ${r.message ?? ''}) before ${what}:\n${out}`);
+      if (r.reason !== 'max-instructions') throw new Error(`the machine stopped (${r.reason}: ${r.message ?? ''}) before ${what}:\n${output()}`);
     }
-    if (!done()) throw new Error(`no ${what} after ${maxChunks * CHUNK} instructions:\n${out}`);
+    if (!done()) throw new Error(`no ${what} after ${maxChunks * CHUNK} instructions:\n${output()}`);
   };
-  return { machine, kernel, view, until, out: () => out };
+  return { machine, kernel, view, until, out: output };
 }
 
 type Booted = Awaited<ReturnType<typeof boot>>;

@@ -28,7 +28,7 @@ const requireTools = process.env.ATLAS386_REQUIRE_TOOLS === '1';
 
 const PROGRAMS = [
   'belady', 'cat', 'cowfork', 'demand', 'echo', 'execloop', 'hello', 'init', 'libctest', 'memhog', 'multiprog', 'segv', 'sh',
-  'sharedtext', 'stackgrow', 'thrash', 'vmstat',
+  'sharedtext', 'stackgrow', 'swapvar', 'thrash', 'vmstat',
 ];
 
 /** Builds the userland and the root image (quick when up to date), then runs hello. */
@@ -253,6 +253,13 @@ describe.skipIf(skip)('user programs, run natively', () => {
     expect(random.stdout.match(/checksum 0x[0-9a-f]+/g)).toEqual(['checksum 0xd62b5f6c', 'checksum 0xd62b5f6c']);
     expect(run('memhog', ['12k']).stdout).toContain('12 KiB (3 pages)');
     expect(run('memhog', ['lots']).status).toBe(2);
+  });
+
+  it('swapvar keeps its generation across the sweep (the debugger\'s watchpoint tests expect this line on Atlas)', () => {
+    const r = run('swapvar');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('swapvar: generation 2, checksum 320a0300\n');
+    expect(run('swapvar', ['lots']).status).toBe(2);
   });
 
   it('thrash sweeps a growing working set', () => {

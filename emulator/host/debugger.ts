@@ -34,8 +34,9 @@ export const MAX_BREAKPOINTS = 16;
 export const MAX_WATCHPOINTS = 8;
 /** Instructions between snapshots, by default (a few tens of ms of host time). */
 export const DEFAULT_SNAPSHOT_INTERVAL = 5_000_000;
-/** Snapshots kept; past this the interval doubles and every other one goes. */
+/** Snapshots kept; past this (or past SNAPSHOT_BYTES of them) the interval doubles and every other one goes. */
 const MAX_SNAPSHOTS = 24;
+const SNAPSHOT_BYTES = 512 * 1024 * 1024;
 
 export type WatchAccess = 'read' | 'write' | 'access';
 
@@ -146,6 +147,9 @@ export class Debugger implements RunDebugger {
   get linearEip(): number { return (this.cpu.segmentBase(Seg.CS) + this.cpu.eip) >>> 0; }
   /** Positions the recorded history covers: from the first snapshot to now. */
   get historyStart(): number | undefined { return this.snapshots[0]?.instructions; }
+  /** Snapshots held, and the instructions between them now (the interval doubles as they thin out). */
+  get snapshotCount(): number { return this.snapshots.length; }
+  get currentSnapshotInterval(): number { return this.snapshotInterval; }
 
   // ---- breakpoints, vector breaks, watchpoints ----
 
@@ -545,8 +549,10 @@ export class Debugger implements RunDebugger {
     const last = this.snapshots[this.snapshots.length - 1];
     if (last && this.instructions < this.nextSnapshotAt()) return;
     if (last && last.instructions === this.instructions) return;
-    this.snapshots.push({ instructions: this.instructions, state: this.machine.snapshot() });
-    if (this.snapshots.length > MAX_SNAPSHOTS) this.thinSnapshots();
+    const state = this.machine.snapshot();
+    this.snapshots.push({ instructions: this.instructions, state });
+    const most = Math.max(4, Math.min(MAX_SNAPSHOTS, Math.floor(SNAPSHOT_BYTES / state.bytes)));
+    if (this.snapshots.length > most) this.thinSnapshots();
   }
 
   /** Keeps the first snapshot and those at multiples of twice the interval. */

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { Debugger, describeEnd, type StopEvent, type WatchAccess } from './debugger.js';
 import { Expression } from './debugexpr.js';
 import { EXCEPTION_NAMES } from './cpu.js';
+import { hex32 } from './elf.js';
 import { monitorCommand } from './gdbstub.js';
 import type { DebugViews } from './debugviews.js';
 
@@ -22,7 +23,6 @@ interface Command {
   run: (session: DebugSession, args: string) => Promise<string> | string;
 }
 
-const hex = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 /** `#PF`, `#14`, `#pf`: an exception vector by mnemonic or number. */
 function parseVector(text: string): number | undefined {
@@ -76,8 +76,8 @@ export class DebugSession {
         const w = event.point;
         const value = this.views.watchedValue(w.address, w.length, w.space);
         lines.push(
-          `watchpoint ${w.id} (${w.label}): ${event.access} of ${event.size} byte${event.size === 1 ? '' : 's'} at ${hex(event.linear)} ` +
-            `(physical ${hex(event.physical)}) by the instruction at ${this.views.where(event.eip)}${value === undefined ? '' : `; now ${value}`}`,
+          `watchpoint ${w.id} (${w.label}): ${event.access} of ${event.size} byte${event.size === 1 ? '' : 's'} at ${hex32(event.linear)} ` +
+            `(physical ${hex32(event.physical)}) by the instruction at ${this.views.where(event.eip)}${value === undefined ? '' : `; now ${value}`}`,
         );
         break;
       }
@@ -155,7 +155,7 @@ function watchCommand(access: WatchAccess): (session: DebugSession, args: string
     const address = session.location(words[0]!).address;
     const length = words[1] === undefined ? 4 : parseCount(words[1], 'length');
     const point = session.engine.addWatchpoint(address, length, access, physical ? 'physical' : 'linear', words[0]!);
-    return `watchpoint ${point.id}: ${access} of ${physical ? 'physical' : 'linear'} ${hex(address)}..${hex(address + length - 1)}`;
+    return `watchpoint ${point.id}: ${access} of ${physical ? 'physical' : 'linear'} ${hex32(address)}..${hex32(address + length - 1)}`;
   };
 }
 
@@ -167,7 +167,7 @@ function infoCommand(session: DebugSession, args: string): string {
     return points.map((p) => {
       if (p.type === 'break') return `${p.id}  breakpoint  ${session.views.where(p.address)}${p.program ? ` in ${p.program}` : ''}${p.condition ? ` if ${p.condition.text}` : ''}  hits ${p.hits}`;
       if (p.type === 'vector') return `${p.id}  vector      ${p.vector} (${p.label})  hits ${p.hits}`;
-      return `${p.id}  ${p.access.padEnd(10)}  ${p.space} ${hex(p.address)} length ${p.length}  hits ${p.hits}`;
+      return `${p.id}  ${p.access.padEnd(10)}  ${p.space} ${hex32(p.address)} length ${p.length}  hits ${p.hits}`;
     }).join('\n');
   }
   if (what.startsWith('r')) return session.views.registers();
@@ -206,7 +206,7 @@ const COMMANDS: Command[] = [
   { names: ['xp'], usage: 'xp/NFU ADDR', help: 'memory at a physical address', run: (s, a) => s.views.examine(a, true) },
   { names: ['print', 'p'], usage: 'print EXPR', help: 'an expression: registers, symbols, *ADDR, C operators', run: (s, a) => {
     const v = s.engine.evaluate(new Expression(a));
-    return `${hex(v)} ${v} ${s.views.where(v)}`;
+    return `${hex32(v)} ${v} ${s.views.where(v)}`;
   } },
   { names: ['bt', 'backtrace', 'where'], usage: 'bt', help: 'the call stack by frame pointers, across an interrupt frame into user space', run: (s) => s.views.backtrace() },
   { names: ['disassemble', 'disas', 'list', 'l'], usage: 'disassemble [ADDR] [N]', help: 'instructions with symbols and source lines', run: (s, a) => s.views.disassemble(a) },

@@ -27,6 +27,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Reg, Seg, type AccessKind, type Cpu, type PageWalk } from './cpu.js';
 import type { Debugger, StopEvent } from './debugger.js';
 import { formatPageWalk } from './inspect.js';
+import { hex32 } from './elf.js';
 
 // ---- the packet layer ----
 
@@ -600,8 +601,6 @@ const MONITOR_HELP = [
   '  help     this list',
 ].join('\n') + '\n';
 
-const hex8 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
-
 function parseHexWord(word: string | undefined): number | undefined {
   const m = /^(?:0x)?([0-9a-fA-F]{1,8})$/.exec(word ?? '');
   return m ? parseInt(m[1]!, 16) >>> 0 : undefined;
@@ -632,7 +631,7 @@ function pagewalkCommand(cpu: Cpu, args: string[]): string {
   }
   if (numbers.length === 0 || numbers.length > 2) return usage;
   const [linear, cr3] = numbers as [number, number | undefined];
-  if (cr3 === undefined && !cpu.pagingEnabled) return `${hex8(linear)}: paging is off, physical = linear\n`;
+  if (cr3 === undefined && !cpu.pagingEnabled) return `${hex32(linear)}: paging is off, physical = linear\n`;
   const walk: PageWalk = cpu.walk(linear, { directory: cr3, access, user });
   const lines = formatPageWalk(walk, access, user);
   return lines.join('\n') + '\n';
@@ -644,12 +643,12 @@ function tlbCommand(cpu: Cpu): string {
   const lines = [`TLB: ${entries.length} valid entries`];
   for (const e of entries) {
     const flags = [e.user ? 'U' : 'S', e.writable ? 'W' : 'R', e.dirty ? 'D' : '', e.global ? 'G' : ''].filter((f) => f !== '').join(' ');
-    let line = `  ${e.tlb}[${e.index}] ${hex8(e.linear)} -> ${hex8(e.physical)}  ${flags}`;
+    let line = `  ${e.tlb}[${e.index}] ${hex32(e.linear)} -> ${hex32(e.physical)}  ${flags}`;
     if (cpu.pagingEnabled) {
       const walk = cpu.walk(e.linear);
       const now = walk.physical === undefined ? undefined : walk.large ? walk.physical & ~0x3fffff : walk.physical & ~0xfff;
       if (now === undefined || now >>> 0 !== e.physical >>> 0) {
-        line += now === undefined ? '  stale: not mapped now' : `  stale: now ${hex8(now)}`;
+        line += now === undefined ? '  stale: not mapped now' : `  stale: now ${hex32(now)}`;
       }
     }
     lines.push(line);

@@ -16,17 +16,19 @@ import { join } from 'node:path';
 import { Reg, Seg, type AccessKind, type Cpu, type PageWalk } from './cpu.js';
 import { disassemble } from './disasm.js';
 import { LineTable, type SourceLine } from './dwarf.js';
-import { elfSections } from './elf.js';
+import { elfSections, hex32 } from './elf.js';
+import { KERNEL_BASE } from './kstats.js';
 import { SymbolTable, type SymbolRef } from './symbols.js';
 
 // ---- small helpers ----
 
-export const hex8 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+/** `0x0804a000`: eight hex digits. */
+export const hex8 = hex32;
 const hex4 = (v: number): string => `0x${(v & 0xffff).toString(16).padStart(4, '0')}`;
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 /** The kernel's half of the address space starts here (kernel/link.ld). */
-export const KERNEL_BASE = 0xc0000000;
+export { KERNEL_BASE };
 
 /** Names an address (`vm_fault+0x45`), or undefined when no symbol covers it. */
 export type Symbolizer = (addr: number) => string | undefined;
@@ -1033,59 +1035,4 @@ export class ProgramLoader {
     this.cache.set(key, info);
     return info;
   }
-}
-
-export interface ProcessRef {
-  slot: number;
-  pid: number;
-  state: number;
-  name: string;
-  /** Physical address of its page directory (CR3 while it runs); undefined without an address space. */
-  cr3?: number;
-}
-
-/**
- * The kernel's live processes, read through `read` (kernel virtual
- * addresses) with the layout the kernel exports (kproc_layout, issue 7:
- * NPROC, sizeof(struct proc), offsets of state, pid, name, vs, vmspace.pgdir,
- * and the UNUSED state). Empty when the kernel exports no table.
- */
-export function kernelProcesses(kernel: SymbolTable, read: MemoryReader): ProcessRef[] {
-  const layoutAt = kernel.lookup('kproc_layout');
-  const procAt = kernel.lookup('proc');
-  if (layoutAt === undefined || procAt === undefined) return [];
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) {
-    const w = readU32(read, layoutAt + i * 4);
-    if (w === undefined) return [];
-    words.push(w);
-  }
-  const [nproc, size, stateOff, pidOff, nameOff, vsOff, pgdirOff, unused] = words as [number, number, number, number, number, number, number, number];
-  if (nproc < 1 || nproc > 4096 || size < 16 || size > 65536) return [];
-  const out: ProcessRef[] = [];
-  for (let slot = 0; slot < nproc; slot++) {
-    const at = procAt + slot * size;
-    const state = readU32(read, at + stateOff);
-    if (state === undefined || state === unused) continue;
-    const nameBytes = read(at + nameOff, 16);
-    let name = '';
-    if (!isReadFailure(nameBytes)) {
-      const end = nameBytes.indexOf(0);
-      name = Buffer.from(nameBytes.subarray(0, end < 0 ? 16 : end)).toString('latin1');
-    }
-    const p: ProcessRef = { slot, pid: readU32(read, at + pidOff)! | 0, state, name };
-    const vs = readU32(read, at + vsOff);
-    if (vs) {
-      const pgdir = readU32(read, vs + pgdirOff);
-      if (pgdir && pgdir >= KERNEL_BASE) p.cr3 = pgdir - KERNEL_BASE;
-    }
-    out.push(p);
-  }
-  return out;
-}
-
-/** The process whose page directory is `cr3` (the one running, for the current CR3). */
-export function processForCr3(kernel: SymbolTable, read: MemoryReader, cr3: number): ProcessRef | undefined {
-  const dir = (cr3 & ~0xfff) >>> 0;
-  return kernelProcesses(kernel, read).find((p) => p.cr3 === dir);
 }
