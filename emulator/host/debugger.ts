@@ -304,7 +304,7 @@ export class Debugger implements RunDebugger {
     for (let k = this.snapshotIndexBefore(now); k >= 0; k--) {
       const start = this.snapshots[k]!;
       this.restore(k);
-      const hits = (await this.runInternal({ kind: 'scan', end, hits: [] })) as Hit[];
+      const hits = await this.runInternal({ kind: 'scan', end, hits: [] });
       const last = hits.filter((h) => h.instructions < now).pop();
       if (last) {
         this.restore(k);
