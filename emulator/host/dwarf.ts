@@ -16,6 +16,7 @@
 // userland/libc/stdio.c whatever the build directory was.
 
 import { elfSectionBytes, elfSections } from './elf.js';
+import { lastAtOrBelow } from './symbols.js';
 
 export interface LineRow {
   address: number;
@@ -345,18 +346,7 @@ export class LineTable {
    */
   lineFor(addr: number): SourceLine | undefined {
     addr >>>= 0;
-    let lo = 0;
-    let hi = this.sorted.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.sorted[mid].address <= addr) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
+    const found = lastAtOrBelow(this.sorted, (row) => row.address, addr);
     if (found < 0 || this.sorted[found].endSequence) return undefined;
     const { file, line } = this.sorted[found];
     return { file, line };

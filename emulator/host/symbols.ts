@@ -69,20 +69,25 @@ export class SymbolTable {
   }
 
   private lastAtOrBelow(addr: number): number {
-    let lo = 0;
-    let hi = this.byAddress.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.byAddress[mid].value <= addr) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found;
+    return lastAtOrBelow(this.byAddress, (s) => s.value, addr);
   }
+}
+
+/** The index of the last of `sorted` (ascending by `key`) whose key is at most `value`; -1 when there is none. */
+export function lastAtOrBelow<T>(sorted: readonly T[], key: (item: T) => number, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(sorted[mid]!) <= value) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
 }
 
 /** How good a name is for an address several symbols share: functions and objects before labels, globals before locals. */
