@@ -27,6 +27,7 @@
 
 import { Expression, type ExpressionContext } from './debugexpr.js';
 import { disassemble } from './disasm.js';
+import { REGISTER_NAMES, SEGMENT_NAMES, isReadFailure, linearReader, readU32 } from './inspect.js';
 import { Reg, Seg, type Cpu, type RunResult, type WatchKind } from './cpu.js';
 import type { Machine, MachineResult, MachineSnapshot, RunDebugger } from './machine.js';
 
@@ -207,23 +208,14 @@ export class Debugger implements RunDebugger {
     return {
       register: (name) => registerValue(this.cpu, name, this.instructions),
       symbol: (name) => this.symbol(name),
-      readU32: (linear) => this.readLinear(linear, 4)?.reduce((v, b, i) => (v | (b << (8 * i))) >>> 0, 0),
+      readU32: (linear) => readU32(linearReader(this.cpu), linear),
     };
   }
 
   /** Bytes at a linear address through the current page tables (no A/D bits, no TLB fill); undefined if a page is not mapped. */
   readLinear(address: number, length: number): Uint8Array | undefined {
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length;) {
-      const linear = (address + i) >>> 0;
-      const physical = this.translate(linear);
-      if (physical === undefined) return undefined;
-      const n = Math.min(length - i, 0x1000 - (linear & 0xfff));
-      if (physical + n > this.cpu.ram.length) return undefined;
-      out.set(this.cpu.ram.subarray(physical, physical + n), i);
-      i += n;
-    }
-    return out;
+    const bytes = linearReader(this.cpu)(address, length);
+    return isReadFailure(bytes) ? undefined : bytes;
   }
 
   translate(linear: number): number | undefined {
@@ -594,16 +586,13 @@ export function describeEnd(result: MachineResult): string {
   return result.message ?? result.reason;
 }
 
-const REGISTER_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
-const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'];
-
 /** A register's value by name, for expressions: eax..edi, ax..di, eip, eflags, cr0-4, cpl, segment selectors, count. */
 export function registerValue(cpu: Cpu, name: string, instructions: number): number | undefined {
-  const r = REGISTER_NAMES.indexOf(name);
+  const r = (REGISTER_NAMES as readonly string[]).indexOf(name);
   if (r >= 0) return cpu.getReg(r as Reg);
-  const r16 = REGISTER_NAMES.indexOf(`e${name}`);
+  const r16 = (REGISTER_NAMES as readonly string[]).indexOf(`e${name}`);
   if (r16 >= 0 && name.length === 2) return cpu.getReg(r16 as Reg) & 0xffff;
-  const s = SEGMENT_NAMES.indexOf(name);
+  const s = (SEGMENT_NAMES as readonly string[]).indexOf(name);
   if (s >= 0) return cpu.segmentSelector(s as Seg);
   switch (name) {
     case 'eip': case 'pc': return cpu.eip;
