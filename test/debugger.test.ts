@@ -127,7 +127,8 @@ describe.skipIf(skip)('the debugger on the Atlas kernel', () => {
     expect(await cmd('break nosuch.c:12')).toBe('break: no code at nosuch.c:12 in the kernel or any user program');
     expect(await cmd('x/4x 0xzz')).toBe("x: bad number '0xzz'");
     expect(await cmd('print (1 +')).toMatch(/^print: /);
-    expect(await cmd('step -1')).toBe("step: step: expected a positive count, not '-1'");
+    expect(await cmd('step -1')).toBe("step: expected a positive count, not '-1'");
+    expect(await cmd('watch 0x1000 x')).toBe("watch: length: expected a positive count, not 'x'");
     expect(await cmd('watch 0x1000 0')).toMatch(/^watch: /);
     expect(await cmd('delete 99')).toBe('delete: no breakpoint or watchpoint 99');
     expect(await cmd('help')).toMatch(/pagewalk ADDR/);

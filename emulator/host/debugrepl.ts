@@ -34,9 +34,10 @@ function parseVector(text: string): number | undefined {
   return undefined;
 }
 
-function parseCount(text: string, what: string): number {
+/** A positive count; `what` names it when it is not the command's own count (the command's name prefixes every error). */
+function parseCount(text: string, what?: string): number {
   if (text === '') return 1;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1e12) throw new Error(`${what}: expected a positive count, not '${text}'`);
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1e12) throw new Error(`${what ? `${what}: ` : ''}expected a positive count, not '${text}'`);
   return Number(text);
 }
 
@@ -179,12 +180,12 @@ function infoCommand(session: DebugSession, args: string): string {
 const COMMANDS: Command[] = [
   { names: ['help', 'h', '?'], usage: 'help [COMMAND]', help: 'this list, or one command', run: (_s, args) => help(args) },
   // run control
-  { names: ['step', 's', 'stepi', 'si'], usage: 'step [N]', help: 'execute N instructions (default 1), into interrupt and exception handlers', run: (s, a) => s.resume(s.engine.step(parseCount(a, 'step'))) },
+  { names: ['step', 's', 'stepi', 'si'], usage: 'step [N]', help: 'execute N instructions (default 1), into interrupt and exception handlers', run: (s, a) => s.resume(s.engine.step(parseCount(a))) },
   { names: ['next', 'n', 'nexti', 'ni'], usage: 'next', help: 'one instruction, running a CALL until it returns', run: (s) => s.resume(s.engine.next()) },
   { names: ['finish', 'fin'], usage: 'finish', help: 'run until the current function returns (by its frame pointer)', run: (s) => s.resume(s.engine.finish(s.views.atFunctionEntry())) },
   { names: ['continue', 'c', 'cont'], usage: 'continue', help: 'run until a breakpoint, watchpoint, Ctrl-C or the end', run: (s) => s.resume(s.engine.continue()) },
   { names: ['until', 'u'], usage: 'until LOCATION', help: 'run until EIP reaches LOCATION', run: (s, a) => s.resume(s.engine.until(s.location(a).address)) },
-  { names: ['reverse-step', 'rs', 'reverse-stepi', 'rsi'], usage: 'reverse-step [N]', help: 'go back N instructions (replayed from a snapshot)', run: (s, a) => s.resume(s.engine.reverseStep(parseCount(a, 'reverse-step'))) },
+  { names: ['reverse-step', 'rs', 'reverse-stepi', 'rsi'], usage: 'reverse-step [N]', help: 'go back N instructions (replayed from a snapshot)', run: (s, a) => s.resume(s.engine.reverseStep(parseCount(a))) },
   { names: ['reverse-continue', 'rc'], usage: 'reverse-continue', help: 'go back to the last breakpoint or watchpoint hit', run: (s) => s.resume(s.engine.reverseContinue()) },
   // breakpoints
   { names: ['break', 'b'], usage: 'break LOCATION [if COND] | break #PF | break vector N | break irq N', help: 'stop before LOCATION (*ADDR, SYMBOL, FILE:LINE, PROGRAM:SYMBOL), or at a handler', run: breakCommand },
@@ -193,7 +194,7 @@ const COMMANDS: Command[] = [
   { names: ['awatch'], usage: 'awatch [-p] ADDR [LEN]', help: 'stop after a read or write of ADDR', run: watchCommand('access') },
   { names: ['delete', 'd'], usage: 'delete [N]', help: 'delete breakpoint or watchpoint N (all without N)', run: (s, a) => {
     if (a === '') { s.engine.deleteAll(); return 'deleted all breakpoints and watchpoints'; }
-    const id = parseCount(a, 'delete');
+    const id = parseCount(a);
     if (!s.engine.delete(id)) throw new Error(`no breakpoint or watchpoint ${id}`);
     return `deleted ${id}`;
   } },
